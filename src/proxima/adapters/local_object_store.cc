@@ -1,0 +1,194 @@
+#include "proxima/adapters/local_object_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "proxima/base/file_util.h"
+
+namespace proxima {
+
+Result<std::unique_ptr<LocalObjectStore>> LocalObjectStore::Open(const std::string& root) {
+  PROXIMA_RETURN_IF_ERROR(MakeDirs(root));
+  int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "cannot open store folder '" + root + "'");
+  return std::unique_ptr<LocalObjectStore>(new LocalObjectStore(root, fd));
+}
+
+LocalObjectStore::~LocalObjectStore() { ::close(root_fd_); }
+
+std::string LocalObjectStore::PathOf(std::string_view key) const { return JoinPath(root_, key); }
+
+Status LocalObjectStore::CheckKey(std::string_view key) const {
+  if (key.empty() || key.front() == '/' || key.find("..") != std::string_view::npos ||
+      key.find("/.tmp-") != std::string_view::npos || key.substr(0, 5) == ".tmp-") {
+    return Status::InvalidArgument("invalid object key '" + std::string(key) + "'");
+  }
+  return Status::Ok();
+}
+
+Status LocalObjectStore::EnsureParent(const std::string& path) {
+  std::string dir = DirName(path);
+  {
+    std::lock_guard lock(mu_);
+    if (made_dirs_.count(dir)) return Status::Ok();
+  }
+  PROXIMA_RETURN_IF_ERROR(MakeDirs(dir));
+  std::lock_guard lock(mu_);
+  made_dirs_.insert(dir);
+  return Status::Ok();
+}
+
+Result<std::string> LocalObjectStore::WriteTemp(const std::string& path, std::string_view data) {
+  PROXIMA_RETURN_IF_ERROR(EnsureParent(path));
+  std::string tmp = JoinPath(DirName(path), ".tmp-" + UniqueTempSuffix());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (fd < 0) return ErrnoStatus(errno, "cannot create '" + tmp + "' in store " + root_);
+  Status s = WriteAll(fd, data, tmp);
+  if (::close(fd) != 0 && s.ok()) s = ErrnoStatus(errno, "cannot write '" + tmp + "'");
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return tmp;
+}
+
+Status LocalObjectStore::Put(std::string_view key, std::string_view data) {
+  PROXIMA_RETURN_IF_ERROR(CheckKey(key));
+  std::string path = PathOf(key);
+  PROXIMA_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data));
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return ErrnoStatus(err, "cannot store object '" + std::string(key) + "' in " + root_);
+  }
+  return Status::Ok();
+}
+
+Status LocalObjectStore::PutIfAbsent(std::string_view key, std::string_view data) {
+  PROXIMA_RETURN_IF_ERROR(CheckKey(key));
+  std::string path = PathOf(key);
+  PROXIMA_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data));
+  // link(2) fails with EEXIST atomically, unlike rename(2).
+  int rc = ::link(tmp.c_str(), path.c_str());
+  int err = errno;
+  ::unlink(tmp.c_str());
+  if (rc != 0) {
+    if (err == EEXIST) {
+      return Status::AlreadyExists("object '" + std::string(key) + "' already exists in " + root_);
+    }
+    return ErrnoStatus(err, "cannot store object '" + std::string(key) + "' in " + root_);
+  }
+  return FsyncDir(DirName(path));
+}
+
+Result<std::string> LocalObjectStore::Get(std::string_view key) {
+  PROXIMA_RETURN_IF_ERROR(CheckKey(key));
+  auto r = ReadFile(PathOf(key));
+  if (!r.ok() && r.status().IsNotFound()) {
+    return Status::NotFound("object '" + std::string(key) + "' not found in store " + root_);
+  }
+  return r;
+}
+
+Result<std::string> LocalObjectStore::GetRange(std::string_view key, uint64_t offset,
+                                               uint64_t length) {
+  PROXIMA_RETURN_IF_ERROR(CheckKey(key));
+  std::string path = PathOf(key);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return Status::NotFound("object '" + std::string(key) + "' not found in store " + root_);
+    }
+    return ErrnoStatus(errno, "cannot open '" + path + "'");
+  }
+  std::string out;
+  Status s = PreadAll(fd, length, offset, &out, path);
+  ::close(fd);
+  PROXIMA_RETURN_IF_ERROR(s);
+  return out;
+}
+
+Result<uint64_t> LocalObjectStore::Size(std::string_view key) {
+  PROXIMA_RETURN_IF_ERROR(CheckKey(key));
+  struct stat st;
+  std::string path = PathOf(key);
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return Status::NotFound("object '" + std::string(key) + "' not found in store " + root_);
+    }
+    return ErrnoStatus(errno, "cannot stat '" + path + "'");
+  }
+  return static_cast<uint64_t>(st.st_size);
+}
+
+namespace {
+
+// Walks `dir` (key prefix `rel`), calling fn for regular files whose key
+// starts with `prefix`. Subdirectories that cannot match are skipped.
+Status Walk(const std::string& dir, const std::string& rel, std::string_view prefix,
+            const std::function<Status(const ObjectInfo&)>& fn) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT || errno == ENOTDIR) return Status::Ok();
+    return ErrnoStatus(errno, "cannot list '" + dir + "'");
+  }
+  std::vector<std::pair<std::string, bool>> entries;
+  while (struct dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name == "." || name == ".." || name.substr(0, 5) == ".tmp-") continue;
+    bool is_dir = e->d_type == DT_DIR;
+    if (e->d_type == DT_UNKNOWN) {
+      struct stat st;
+      is_dir = ::fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    }
+    entries.emplace_back(std::string(name), is_dir);
+  }
+  ::closedir(d);
+  for (const auto& [name, is_dir] : entries) {
+    std::string key = rel.empty() ? name : rel + "/" + name;
+    std::string path = dir + "/" + name;
+    if (is_dir) {
+      std::string as_prefix = key + "/";
+      size_t n = std::min(as_prefix.size(), prefix.size());
+      if (as_prefix.compare(0, n, prefix, 0, n) != 0) continue;
+      PROXIMA_RETURN_IF_ERROR(Walk(path, key, prefix, fn));
+    } else if (key.compare(0, prefix.size(), prefix) == 0) {
+      struct stat st;
+      if (::stat(path.c_str(), &st) != 0) continue;  // removed meanwhile
+      PROXIMA_RETURN_IF_ERROR(fn(ObjectInfo{key, static_cast<uint64_t>(st.st_size)}));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LocalObjectStore::List(std::string_view prefix,
+                              const std::function<Status(const ObjectInfo&)>& fn) {
+  // Start at the deepest directory named entirely by the prefix.
+  size_t slash = prefix.rfind('/');
+  std::string rel = slash == std::string_view::npos ? "" : std::string(prefix.substr(0, slash));
+  std::string dir = rel.empty() ? root_ : JoinPath(root_, rel);
+  return Walk(dir, rel, prefix, fn);
+}
+
+Status LocalObjectStore::Delete(std::string_view key) {
+  PROXIMA_RETURN_IF_ERROR(CheckKey(key));
+  std::string path = PathOf(key);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus(errno, "cannot delete '" + path + "'");
+  }
+  return Status::Ok();
+}
+
+Status LocalObjectStore::Sync() {
+  if (::syncfs(root_fd_) != 0) return ErrnoStatus(errno, "cannot sync store " + root_);
+  return Status::Ok();
+}
+
+}  // namespace proxima

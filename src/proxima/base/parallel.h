@@ -1,0 +1,18 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+#include "proxima/base/status.h"
+
+namespace proxima {
+
+// Runs fn(0) .. fn(n-1) on `threads` threads (the caller's among them). Work
+// is handed out in order, one index at a time. After the first error no new
+// index is started, and that error is returned.
+Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& fn);
+
+// A sensible default worker count: the number of cores, at least 2.
+int DefaultThreads();
+
+}  // namespace proxima

@@ -1,0 +1,129 @@
+#include "proxima/core/file_reader.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "proxima/base/hash.h"
+#include "proxima/core/pack_writer.h"
+
+namespace proxima {
+
+namespace {
+
+int64_t Nanos(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
+
+bool SameFile(const struct stat& a, const struct stat& b) {
+  return a.st_size == b.st_size && Nanos(a.st_mtim) == Nanos(b.st_mtim) &&
+         Nanos(a.st_ctim) == Nanos(b.st_ctim) && a.st_ino == b.st_ino;
+}
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// One attempt: reads and chunks the whole file. Sets *changed when the file
+// was modified while it was read.
+Status ReadOnce(int fd, const std::string& path, FileState* entry, const Chunker& chunker,
+                PackWriter* sink, Progress* progress, bool* changed) {
+  struct stat before;
+  if (::fstat(fd, &before) != 0) return ErrnoStatus(errno, "cannot stat '" + path + "'");
+  entry->chunks.clear();
+  const size_t max = chunker.params().max_size;
+  std::string buf;
+  buf.reserve(std::min<size_t>(static_cast<size_t>(before.st_size) + 1, 2 * max));
+  uint64_t total = 0;
+  bool eof = false;
+  while (!eof || !buf.empty()) {
+    // Fill up to two maximal chunks so that every cut sees max_size bytes.
+    while (!eof && buf.size() < 2 * max) {
+      size_t want = std::min<size_t>(2 * max - buf.size(), 1 << 20);
+      size_t old = buf.size();
+      buf.resize(old + want);
+      ssize_t n = ::read(fd, buf.data() + old, want);
+      if (n < 0 && errno == EINTR) {
+        buf.resize(old);
+        continue;
+      }
+      if (n < 0) return ErrnoStatus(errno, "cannot read '" + path + "'");
+      buf.resize(old + static_cast<size_t>(n));
+      if (n == 0) eof = true;
+      total += static_cast<uint64_t>(n);
+      AddBytes(progress, static_cast<uint64_t>(n));
+    }
+    std::string_view rest(buf);
+    while (!rest.empty() && (eof || rest.size() >= max)) {
+      size_t cut = chunker.NextCut(rest, eof);
+      std::string_view blob = rest.substr(0, cut);
+      ObjectId id = Sha256(blob);
+      entry->chunks.push_back(id);
+      if (sink != nullptr) {
+        auto added = sink->Add(id, blob);
+        if (!added.ok()) return added.status();
+      }
+      rest.remove_prefix(cut);
+    }
+    buf.erase(0, buf.size() - rest.size());
+  }
+  struct stat after;
+  if (::fstat(fd, &after) != 0) return ErrnoStatus(errno, "cannot stat '" + path + "'");
+  *changed = !SameFile(before, after) || total != static_cast<uint64_t>(after.st_size);
+  entry->size = total;
+  entry->mode = after.st_mode & 07777;
+  entry->mtime_ns = Nanos(after.st_mtim);
+  entry->ctime_ns = Nanos(after.st_ctim);
+  entry->inode = after.st_ino;
+  return Status::Ok();
+}
+
+}  // namespace
+
+int OpenBeneath(int root_fd, const std::string& path, int flags, int mode) {
+  struct open_how how = {};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC | O_NOFOLLOW);
+  how.mode = static_cast<uint64_t>(mode);
+  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  long fd = ::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof(how));
+  if (fd < 0 && errno == ENOSYS) {
+    // Kernels before 5.6: the last component is still not followed.
+    fd = ::openat(root_fd, path.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, mode);
+  }
+  return static_cast<int>(fd);
+}
+
+Status ReadAndChunkFile(int root_fd, FileState* entry, const Chunker& chunker, PackWriter* sink,
+                        Progress* progress, int max_attempts) {
+  const std::string& path = entry->path;
+  for (int attempt = 1;; ++attempt) {
+    Fd fd{OpenBeneath(root_fd, path, O_RDONLY | O_NOATIME)};
+    if (fd.fd < 0 && errno == EPERM) fd.fd = OpenBeneath(root_fd, path, O_RDONLY);
+    if (fd.fd < 0) {
+      if (errno == ELOOP || errno == EXDEV) {
+        return Status::NotFound("'" + path + "' is no longer a regular file inside the folder");
+      }
+      return ErrnoStatus(errno, "cannot read '" + path + "'");
+    }
+    struct stat st;
+    if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      return Status::NotFound("'" + path + "' is no longer a regular file");
+    }
+    bool changed = false;
+    PROXIMA_RETURN_IF_ERROR(ReadOnce(fd.fd, path, entry, chunker, sink, progress, &changed));
+    if (!changed) return Status::Ok();
+    if (attempt >= max_attempts) {
+      return Status::FailedPrecondition("'" + path + "' changed while it was being read (" +
+                                        std::to_string(attempt) +
+                                        " attempts); nothing was committed. Sync again once "
+                                        "the writer has finished");
+    }
+  }
+}
+
+}  // namespace proxima

@@ -1,0 +1,29 @@
+#include "proxima/core/folder_lock.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace proxima {
+
+Result<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path,
+                                                    const std::string& what) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(errno, "cannot open lock file '" + path + "'");
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      return Status::FailedPrecondition("another proxima command is working on " + what +
+                                        "; wait for it to finish");
+    }
+    return ErrnoStatus(err, "cannot lock '" + path + "'");
+  }
+  return std::unique_ptr<FileLock>(new FileLock(fd));
+}
+
+FileLock::~FileLock() { ::close(fd_); }
+
+}  // namespace proxima

@@ -1,0 +1,90 @@
+#include "proxima/core/pack_writer.h"
+
+namespace proxima {
+
+PackWriter::PackWriter(Repository* repo, const BlobIndex* known, Options options,
+                       std::function<Status(const ObjectId&)> on_pack)
+    : repo_(repo), known_(known), options_(options), on_pack_(std::move(on_pack)) {
+  uploader_ = std::thread([this] { UploadLoop(); });
+}
+
+PackWriter::~PackWriter() {
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (uploader_.joinable()) uploader_.join();
+}
+
+Result<bool> PackWriter::Add(const ObjectId& id, std::string_view raw) {
+  if (known_ != nullptr && known_->Contains(id)) return false;
+  std::unique_lock lock(mu_);
+  if (!error_.ok()) return error_;
+  if (!added_.insert(id).second) return false;
+  builder_.Add(id, raw, options_.compress);
+  bytes_added_ += raw.size();
+  if (builder_.size_bytes() >= options_.target_pack_bytes) {
+    PROXIMA_RETURN_IF_ERROR(SealLocked(lock));
+  }
+  return true;
+}
+
+Status PackWriter::SealLocked(std::unique_lock<std::mutex>& lock) {
+  cv_.wait(lock, [&] { return queue_.size() < options_.max_queued || !error_.ok(); });
+  if (!error_.ok()) return error_;
+  std::vector<PackedBlob> blobs;
+  std::string pack = builder_.Finish(&blobs);
+  // The blob table is kept with the pack and recorded once it is stored.
+  written_.push_back({ObjectId(), std::move(blobs)});
+  queue_.push_back(std::move(pack));
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+void PackWriter::UploadLoop() {
+  size_t ordinal = 0;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+    if (queue_.empty()) return;
+    std::string pack = std::move(queue_.front());
+    queue_.pop_front();
+    ++in_flight_;
+    size_t my_ordinal = ordinal++;
+    lock.unlock();
+    ObjectId id = Sha256(pack);
+    Status s = repo_->store().Put(ObjectKey(ObjectKind::kPack, id), pack);
+    if (s.ok() && on_pack_) s = on_pack_(id);
+    lock.lock();
+    --in_flight_;
+    if (s.ok()) {
+      written_[my_ordinal].pack = id;
+    } else if (error_.ok()) {
+      error_ = s;
+    }
+    cv_.notify_all();
+  }
+}
+
+Result<std::vector<IndexedPack>> PackWriter::Finish() {
+  std::unique_lock lock(mu_);
+  if (error_.ok() && !builder_.empty()) {
+    Status s = SealLocked(lock);
+    if (!s.ok()) return s;
+  }
+  cv_.wait(lock, [&] { return (queue_.empty() && in_flight_ == 0) || !error_.ok(); });
+  closing_ = true;
+  cv_.notify_all();
+  lock.unlock();
+  uploader_.join();
+  if (!error_.ok()) return error_;
+  return std::move(written_);
+}
+
+uint64_t PackWriter::bytes_added() const {
+  std::lock_guard lock(mu_);
+  return bytes_added_;
+}
+
+}  // namespace proxima

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "proxima/base/result.h"
+#include "proxima/model/commit.h"
+#include "proxima/model/pack.h"
+#include "proxima/model/tree.h"
+#include "proxima/ports/object_store.h"
+
+namespace proxima {
+
+// Where every blob of the store lives: the union of the index objects.
+// Built once per command; read-only afterwards (thread-safe to read).
+class BlobIndex {
+ public:
+  struct Location {
+    uint32_t pack = 0;  // ordinal into PackId()
+    uint32_t stored_length = 0;
+    uint64_t offset = 0;
+    uint32_t raw_length = 0;
+    BlobEncoding encoding = BlobEncoding::kRaw;
+  };
+
+  void Add(const ObjectId& pack, const std::vector<PackedBlob>& blobs);
+  const Location* Find(const ObjectId& blob) const;
+  bool Contains(const ObjectId& blob) const { return Find(blob) != nullptr; }
+  const ObjectId& PackId(uint32_t ordinal) const { return packs_[ordinal]; }
+  size_t pack_count() const { return packs_.size(); }
+  size_t blob_count() const { return blobs_.size(); }
+  PackedBlob ToPackedBlob(const ObjectId& blob, const Location& loc) const;
+
+ private:
+  std::vector<ObjectId> packs_;
+  std::unordered_map<ObjectId, uint32_t, Hash256Hasher> pack_ordinals_;
+  std::unordered_map<ObjectId, Location, Hash256Hasher> blobs_;
+};
+
+// A Proxima store opened over an ObjectStore: checks the format version and
+// reads and writes typed, verified objects. Thread-safe.
+class Repository {
+ public:
+  // Reads `config`; when it is missing and `create` is set, writes a new one.
+  // FailedPrecondition for a foreign store or a newer format version.
+  static Result<std::unique_ptr<Repository>> Open(ObjectStore* store, bool create);
+
+  ObjectStore& store() { return *store_; }
+  const StoreConfig& config() const { return config_; }
+
+  // Reads an object and verifies that its bytes hash to `id`: Corruption
+  // naming the key otherwise, NotFound if it is missing.
+  Result<std::string> GetVerified(ObjectKind kind, const ObjectId& id);
+  // Stores bytes under their SHA-256; returns the id. No durability barrier.
+  Result<ObjectId> PutObject(ObjectKind kind, std::string_view bytes);
+
+  Result<Tree> LoadTree(const ObjectId& id);
+  Result<Commit> LoadCommit(const ObjectId& id);
+
+  // Loads every index object into a BlobIndex.
+  Result<std::unique_ptr<BlobIndex>> LoadBlobIndex();
+
+  // Commits whose id starts with `hex_prefix` (lowercase hex).
+  Result<std::vector<ObjectId>> FindCommitsByPrefix(std::string_view hex_prefix);
+
+ private:
+  Repository(ObjectStore* store, StoreConfig config) : store_(store), config_(std::move(config)) {}
+  ObjectStore* store_;
+  StoreConfig config_;
+};
+
+}  // namespace proxima

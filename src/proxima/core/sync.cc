@@ -1,0 +1,265 @@
+#include "proxima/core/sync.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <mutex>
+#include <unordered_set>
+
+#include "proxima/base/parallel.h"
+#include "proxima/core/file_reader.h"
+#include "proxima/core/folder_lock.h"
+#include "proxima/core/pack_writer.h"
+#include "proxima/core/tree_builder.h"
+#include "proxima/model/names.h"
+
+namespace proxima {
+
+namespace {
+
+struct RootFd {
+  int fd;
+  ~RootFd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+bool IsFileLike(EntryType t) { return t != EntryType::kDirectory; }
+
+// Reads the packs listed in the journal of a killed sync and adds the blobs of
+// those that are intact to `index`. Returns them for this sync's index object.
+std::vector<IndexedPack> AdoptJournal(Repository& repo, const WorkDir& wd, BlobIndex* index) {
+  std::vector<IndexedPack> adopted;
+  auto ids = wd.ReadJournal();
+  if (!ids.ok()) return adopted;
+  for (const ObjectId& id : *ids) {
+    if (index->Contains(id)) continue;
+    auto bytes = repo.GetVerified(ObjectKind::kPack, id);  // a torn pack fails here
+    if (!bytes.ok()) continue;
+    auto blobs = ReadPackTrailer(*bytes, id.ShortHex());
+    if (!blobs.ok()) continue;
+    index->Add(id, *blobs);
+    adopted.push_back({id, std::move(*blobs)});
+  }
+  return adopted;
+}
+
+}  // namespace
+
+Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
+  const std::string& dataset = wd.dataset();
+  PROXIMA_ASSIGN_OR_RETURN(auto lock,
+                           FileLock::Acquire(wd.StatePath("lock"), "'" + wd.root() + "'"));
+  if (!options.dry_run) PROXIMA_RETURN_IF_ERROR(wd.RecoverPending(*refs_));
+
+  PROXIMA_ASSIGN_OR_RETURN(std::optional<ObjectId> head, refs_->GetRef(dataset, kHeadRef));
+  PROXIMA_ASSIGN_OR_RETURN(StatCache cache, wd.LoadStatCache());
+  ObjectId head_id = head.value_or(ObjectId());
+  if (cache.head != head_id && !options.force && !options.dry_run) {
+    return Status::FailedPrecondition(
+        "folder '" + wd.root() + "' was last synced at commit " +
+        (cache.head.IsZero() ? std::string("(none)") : cache.head.ShortHex()) + " but dataset '" +
+        dataset + "' is now at " + head_id.ShortHex() +
+        "; run 'proxima data checkout' to move to it (local changes are lost) or 'proxima data "
+        "sync --force' to commit this folder on top of it");
+  }
+  if (cache.entries.empty() && !cache.head.IsZero()) {
+    // A folder freshly bound to a dataset that has commits: compare with them.
+    PROXIMA_ASSIGN_OR_RETURN(Commit c, repo_->LoadCommit(cache.head));
+    PROXIMA_RETURN_IF_ERROR(FlattenTree(*repo_, c.tree, "", &cache.entries, &cache.trees));
+  }
+
+  SyncReport report;
+  report.parent = head_id;
+  StartPhase(progress_, "scanning", 0, 0);
+  PROXIMA_ASSIGN_OR_RETURN(ScanResult scan, ScanFolder(wd.root()));
+  std::vector<FileState>& entries = scan.entries;
+  report.skipped = std::move(scan.skipped);
+
+  // Merge the scan with the stat cache (both in walk order): reuse the
+  // content of files whose stat is unchanged; the rest must be read.
+  std::vector<const FileState*> cached_of(entries.size(), nullptr);
+  std::vector<size_t> to_read;
+  uint64_t bytes_to_read = 0;
+  {
+    size_t c = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      FileState& e = entries[i];
+      while (c < cache.entries.size() && ComparePaths(cache.entries[c].path, e.path) < 0) {
+        const FileState& gone = cache.entries[c++];
+        if (IsFileLike(gone.type)) {
+          report.changed.push_back({Change::kDeleted, gone.path, gone.type, gone.size, 0});
+        }
+      }
+      if (c < cache.entries.size() && cache.entries[c].path == e.path) {
+        cached_of[i] = &cache.entries[c++];
+      }
+      if (e.type == EntryType::kFile) {
+        if (cached_of[i] != nullptr && e.SameStat(*cached_of[i])) {
+          e.chunks = cached_of[i]->chunks;
+        } else {
+          to_read.push_back(i);
+          bytes_to_read += e.size;
+        }
+      }
+    }
+    for (; c < cache.entries.size(); ++c) {
+      const FileState& gone = cache.entries[c];
+      if (IsFileLike(gone.type)) {
+        report.changed.push_back({Change::kDeleted, gone.path, gone.type, gone.size, 0});
+      }
+    }
+  }
+
+  // Read and chunk what changed; new blobs go into packs.
+  std::unique_ptr<BlobIndex> known;
+  std::vector<IndexedPack> adopted;
+  std::unique_ptr<PackWriter> writer;
+  if (!to_read.empty() && !options.dry_run) {
+    StartPhase(progress_, "loading index", 0, 0);
+    PROXIMA_ASSIGN_OR_RETURN(known, repo_->LoadBlobIndex());
+    adopted = AdoptJournal(*repo_, wd, known.get());
+    report.packs_adopted = adopted.size();
+    PackWriter::Options wopts;
+    wopts.compress = options.compress;
+    writer = std::make_unique<PackWriter>(
+        repo_, known.get(), wopts, [&wd](const ObjectId& id) { return wd.AppendJournal(id); });
+  }
+  RootFd root{::open(wd.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (root.fd < 0) return ErrnoStatus(errno, "cannot open folder '" + wd.root() + "'");
+  Chunker chunker(repo_->config().chunker);
+  std::vector<bool> dropped(entries.size(), false);
+  std::mutex skipped_mu;
+  StartPhase(progress_, options.dry_run ? "hashing" : "uploading", to_read.size(), bytes_to_read);
+  int threads = options.threads > 0 ? options.threads : DefaultThreads();
+  Status read_status = ParallelFor(to_read.size(), threads, [&](size_t k) -> Status {
+    size_t i = to_read[k];
+    Status s = ReadAndChunkFile(root.fd, &entries[i], chunker, writer.get(), progress_);
+    AddFiles(progress_, 1);
+    if (s.code() == StatusCode::kPermissionDenied || s.code() == StatusCode::kNotFound) {
+      std::lock_guard guard(skipped_mu);
+      report.skipped.push_back({entries[i].path, s.message()});
+      dropped[i] = true;
+      return Status::Ok();
+    }
+    return s;
+  });
+  if (!read_status.ok()) return read_status;  // ~PackWriter stops the uploader
+  report.files_read = to_read.size();
+  for (size_t i : to_read) report.bytes_read += dropped[i] ? 0 : entries[i].size;
+
+  // Classify the changes against the cache, dropping unreadable files.
+  {
+    std::vector<FileState> kept;
+    kept.reserve(entries.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (dropped[i]) {
+        if (cached_of[i] != nullptr) {
+          // Keep what the previous commit had rather than deleting it.
+          kept.push_back(*cached_of[i]);
+        }
+        continue;
+      }
+      FileState& e = entries[i];
+      const FileState* old = cached_of[i];
+      if (IsFileLike(e.type)) {
+        if (old == nullptr || old->type == EntryType::kDirectory) {
+          report.changed.push_back({Change::kAdded, e.path, e.type, 0, e.size});
+        } else if (!e.SameContent(*old)) {
+          report.changed.push_back({Change::kModified, e.path, e.type, old->size, e.size});
+        }
+      }
+      kept.push_back(std::move(e));
+    }
+    entries = std::move(kept);
+    std::sort(report.changed.begin(), report.changed.end(),
+              [](const Change& a, const Change& b) { return ComparePaths(a.path, b.path) < 0; });
+    for (const Change& ch : report.changed) {
+      if (ch.kind == Change::kAdded) ++report.changes.added;
+      if (ch.kind == Change::kModified) ++report.changes.modified;
+      if (ch.kind == Change::kDeleted) ++report.changes.deleted;
+    }
+  }
+
+  std::vector<IndexedPack> packs = std::move(adopted);
+  if (writer) {
+    PROXIMA_ASSIGN_OR_RETURN(std::vector<IndexedPack> written, writer->Finish());
+    report.packs_written = written.size();
+    report.changes.bytes_added = writer->bytes_added();
+    for (IndexedPack& p : written) packs.push_back(std::move(p));
+  }
+
+  // Trees: those not known to exist are written (children first).
+  StartPhase(progress_, "writing trees", 0, 0);
+  std::unordered_set<ObjectId, Hash256Hasher> known_trees(cache.trees.begin(), cache.trees.end());
+  auto emit = [&](const ObjectId& id, const std::string& bytes) -> Status {
+    if (options.dry_run || known_trees.count(id)) return Status::Ok();
+    ++report.trees_written;
+    return repo_->store().Put(ObjectKey(ObjectKind::kTree, id), bytes);
+  };
+  if (!packs.empty()) {
+    // Packs are durable before the index that lists them is written.
+    PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());
+    PROXIMA_RETURN_IF_ERROR(repo_->PutObject(ObjectKind::kIndex, EncodeIndex(packs)).status());
+  }
+  PROXIMA_ASSIGN_OR_RETURN(BuiltTrees built, BuildTrees(entries, emit));
+  report.stats = built.stats;
+
+  ObjectId head_tree;
+  if (head) {
+    PROXIMA_ASSIGN_OR_RETURN(Commit head_commit, repo_->LoadCommit(*head));
+    head_tree = head_commit.tree;
+  }
+  int64_t now = clock_->NowUnixNanos();
+  StatCache next;
+  next.entries = std::move(entries);
+  next.trees = std::move(built.trees);
+  if (options.dry_run || (head && built.root == head_tree)) {
+    report.commit = head_id;
+    if (!options.dry_run) {
+      // Nothing to commit; remember fresh stat data so the next run is fast.
+      next.head = cache.head;
+      PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());
+      PROXIMA_RETURN_IF_ERROR(wd.WriteStatCache(next, /*pending=*/false, now));
+      PROXIMA_RETURN_IF_ERROR(wd.ClearJournal());
+    }
+    return report;
+  }
+
+  StartPhase(progress_, "committing", 0, 0);
+  Commit commit;
+  commit.dataset = dataset;
+  commit.tree = built.root;
+  if (head) commit.parents.push_back(*head);
+  commit.author = options.author;
+  commit.message = options.message;
+  commit.time_unix_ns = now;
+  commit.stats = report.stats;
+  commit.changes = report.changes;
+  commit.metadata_json = options.metadata_json;
+  PROXIMA_ASSIGN_OR_RETURN(std::string commit_bytes, EncodeCommit(commit));
+  PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());  // trees and index before the commit
+  PROXIMA_ASSIGN_OR_RETURN(ObjectId commit_id, repo_->PutObject(ObjectKind::kCommit, commit_bytes));
+  PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());  // the commit before the ref
+
+  next.head = commit_id;
+  PROXIMA_RETURN_IF_ERROR(wd.WriteStatCache(next, /*pending=*/true, now));
+  Status cas = refs_->CompareAndSwapRef(dataset, kHeadRef, head, commit_id);
+  if (!cas.ok()) {
+    ::unlink(wd.StatePath("statcache.pending").c_str());
+    if (cas.code() == StatusCode::kAborted) {
+      return Status::Aborted("dataset '" + dataset +
+                             "' moved on while this sync ran (another sync published first); "
+                             "run the sync again");
+    }
+    return cas;
+  }
+  PROXIMA_RETURN_IF_ERROR(wd.PublishPending());
+  PROXIMA_RETURN_IF_ERROR(wd.ClearJournal());
+  report.committed = true;
+  report.commit = commit_id;
+  return report;
+}
+
+}  // namespace proxima

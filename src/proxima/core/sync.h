@@ -1,0 +1,71 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "proxima/core/progress.h"
+#include "proxima/core/repository.h"
+#include "proxima/core/scanner.h"
+#include "proxima/core/workdir.h"
+#include "proxima/ports/clock.h"
+#include "proxima/ports/ref_store.h"
+
+namespace proxima {
+
+struct SyncOptions {
+  std::string message;
+  std::string author;
+  std::string metadata_json = "{}";
+  // Commit the folder's content on top of the dataset head even when the
+  // folder was last synced to an older commit (someone else synced since).
+  bool force = false;
+  // Report what a sync would do; store nothing, change nothing (status).
+  bool dry_run = false;
+  int threads = 0;  // 0: one per core
+  bool compress = false;
+};
+
+struct Change {
+  enum Kind : char { kAdded = 'A', kModified = 'M', kDeleted = 'D' };
+  Kind kind;
+  std::string path;
+  EntryType type = EntryType::kFile;
+  uint64_t old_size = 0;
+  uint64_t new_size = 0;
+};
+
+struct SyncReport {
+  bool committed = false;
+  ObjectId commit;  // the new commit, or the unchanged head
+  ObjectId parent;  // zero for a dataset's first commit
+  CommitStats stats;
+  CommitChanges changes;
+  std::vector<Change> changed;  // walk order
+  std::vector<SkippedPath> skipped;
+  uint64_t files_read = 0;
+  uint64_t bytes_read = 0;
+  uint64_t packs_written = 0;
+  uint64_t trees_written = 0;
+  uint64_t packs_adopted = 0;  // from a sync that was killed
+};
+
+// `proxima data sync` and `status`: scans a bound folder, reads only what the
+// stat cache cannot vouch for, uploads new blobs, writes trees and a commit in
+// the documented order and moves the dataset head by compare-and-swap.
+// A failure at any step publishes nothing; a killed sync is finished by the
+// next one (its packs are adopted from the journal).
+class Syncer {
+ public:
+  Syncer(Repository* repo, RefStore* refs, Clock* clock, Progress* progress)
+      : repo_(repo), refs_(refs), clock_(clock), progress_(progress) {}
+
+  Result<SyncReport> Run(const WorkDir& wd, const SyncOptions& options);
+
+ private:
+  Repository* repo_;
+  RefStore* refs_;
+  Clock* clock_;
+  Progress* progress_;
+};
+
+}  // namespace proxima

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "proxima/base/hash.h"
+
+namespace proxima {
+
+using ObjectId = Hash256;
+
+// Object kinds and their store keys (docs/format.md, "Keys").
+enum class ObjectKind { kPack, kTree, kIndex, kCommit };
+
+inline constexpr std::string_view kConfigKey = "config";
+std::string_view KindPrefix(ObjectKind kind);  // "data/", "trees/", "index/", "commits/"
+std::string ObjectKey(ObjectKind kind, const ObjectId& id);
+// Parses a key produced by ObjectKey; nullopt for anything else.
+std::optional<ObjectId> IdFromKey(ObjectKind kind, std::string_view key);
+
+}  // namespace proxima

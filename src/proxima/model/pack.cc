@@ -1,0 +1,183 @@
+#include "proxima/model/pack.h"
+
+#include <zstd.h>
+
+#include "proxima/base/coding.h"
+
+namespace proxima {
+
+namespace {
+
+constexpr std::string_view kPackMagic = "PROXPACK";
+constexpr std::string_view kPackEnd = "PACK-END";
+constexpr std::string_view kIndexMagic = "PROXIDX1";
+constexpr uint32_t kVersion = 1;
+constexpr size_t kFooterSize = 4 + 8;
+constexpr size_t kProbeSize = 4096;
+
+void PutBlobRecord(std::string* out, const PackedBlob& b) {
+  out->append(b.id.view());
+  PutVarint64(out, b.offset);
+  PutVarint64(out, b.stored_length);
+  PutVarint64(out, b.raw_length);
+  out->push_back(static_cast<char>(b.encoding));
+}
+
+bool GetBlobRecord(std::string_view* in, PackedBlob* b) {
+  std::string_view id;
+  if (!GetBytes(in, 32, &id) || !GetVarint64(in, &b->offset) ||
+      !GetVarint64(in, &b->stored_length) || !GetVarint64(in, &b->raw_length) || in->empty()) {
+    return false;
+  }
+  b->id = ObjectId(reinterpret_cast<const uint8_t*>(id.data()));
+  auto enc = static_cast<uint8_t>((*in)[0]);
+  in->remove_prefix(1);
+  if (enc > 1) return false;
+  b->encoding = static_cast<BlobEncoding>(enc);
+  return true;
+}
+
+bool CompressesWell(std::string_view raw, std::string* out) {
+  size_t bound = ZSTD_compressBound(raw.size());
+  out->resize(bound);
+  size_t n = ZSTD_compress(out->data(), bound, raw.data(), raw.size(), 1);
+  if (ZSTD_isError(n)) return false;
+  out->resize(n);
+  return n + raw.size() / 8 <= raw.size();
+}
+
+}  // namespace
+
+PackBuilder::PackBuilder() {
+  data_.append(kPackMagic);
+  PutFixed32(&data_, kVersion);
+}
+
+void PackBuilder::Add(const ObjectId& id, std::string_view raw, bool try_compress) {
+  PackedBlob b;
+  b.id = id;
+  b.offset = data_.size();
+  b.raw_length = raw.size();
+  std::string compressed;
+  if (try_compress && raw.size() >= 512 && CompressesWell(raw.substr(0, kProbeSize), &compressed) &&
+      (raw.size() <= kProbeSize || CompressesWell(raw, &compressed))) {
+    b.encoding = BlobEncoding::kZstd;
+    data_.append(compressed);
+  } else {
+    data_.append(raw);
+  }
+  b.stored_length = data_.size() - b.offset;
+  blobs_.push_back(b);
+}
+
+std::string PackBuilder::Finish(std::vector<PackedBlob>* blobs) {
+  size_t trailer_start = data_.size();
+  PutVarint64(&data_, blobs_.size());
+  for (const PackedBlob& b : blobs_) PutBlobRecord(&data_, b);
+  PutFixed32(&data_, static_cast<uint32_t>(data_.size() - trailer_start));
+  data_.append(kPackEnd);
+  *blobs = std::move(blobs_);
+  blobs_.clear();
+  std::string out = std::move(data_);
+  data_.clear();
+  data_.append(kPackMagic);
+  PutFixed32(&data_, kVersion);
+  return out;
+}
+
+Result<std::vector<PackedBlob>> ReadPackTrailer(std::string_view pack, std::string_view what) {
+  auto corrupt = [&](std::string_view why) {
+    return Status::Corruption("pack " + std::string(what) + ": " + std::string(why));
+  };
+  if (pack.size() < kPackMagic.size() + 4 + kFooterSize ||
+      pack.substr(0, kPackMagic.size()) != kPackMagic ||
+      pack.substr(pack.size() - kPackEnd.size()) != kPackEnd) {
+    return corrupt("not a pack object or truncated");
+  }
+  std::string_view header = pack.substr(kPackMagic.size(), 4);
+  uint32_t version = 0;
+  GetFixed32(&header, &version);
+  if (version != kVersion) return corrupt("unknown pack version " + std::to_string(version));
+  std::string_view footer = pack.substr(pack.size() - kFooterSize, 4);
+  uint32_t trailer_len = 0;
+  GetFixed32(&footer, &trailer_len);
+  if (trailer_len > pack.size() - kFooterSize - kPackMagic.size() - 4) {
+    return corrupt("bad trailer length");
+  }
+  size_t trailer_start = pack.size() - kFooterSize - trailer_len;
+  std::string_view in = pack.substr(trailer_start, trailer_len);
+  uint64_t count = 0;
+  if (!GetVarint64(&in, &count) || count > in.size() / 33) return corrupt("bad blob count");
+  std::vector<PackedBlob> blobs(count);
+  for (PackedBlob& b : blobs) {
+    if (!GetBlobRecord(&in, &b) || b.offset + b.stored_length > trailer_start ||
+        b.offset < kPackMagic.size() + 4) {
+      return corrupt("bad blob record");
+    }
+  }
+  if (!in.empty()) return corrupt("trailing bytes in trailer");
+  return blobs;
+}
+
+Result<std::string> DecodeBlob(std::string_view stored, const PackedBlob& blob,
+                               std::string_view what) {
+  auto corrupt = [&](std::string_view why) {
+    return Status::Corruption("blob " + blob.id.Hex() + " in pack " + std::string(what) + ": " +
+                              std::string(why));
+  };
+  if (stored.size() != blob.stored_length) return corrupt("truncated");
+  std::string raw;
+  if (blob.encoding == BlobEncoding::kRaw) {
+    raw.assign(stored);
+  } else {
+    if (blob.raw_length > (uint64_t{1} << 32)) return corrupt("implausible length");
+    raw.resize(blob.raw_length);
+    size_t n = ZSTD_decompress(raw.data(), raw.size(), stored.data(), stored.size());
+    if (ZSTD_isError(n) || n != blob.raw_length) return corrupt("cannot decompress");
+  }
+  if (raw.size() != blob.raw_length) return corrupt("wrong length");
+  if (Sha256(raw) != blob.id) return corrupt("content does not match its hash");
+  return raw;
+}
+
+std::string EncodeIndex(const std::vector<IndexedPack>& packs) {
+  std::string out;
+  out.append(kIndexMagic);
+  PutFixed32(&out, kVersion);
+  PutVarint64(&out, packs.size());
+  for (const IndexedPack& p : packs) {
+    out.append(p.pack.view());
+    PutVarint64(&out, p.blobs.size());
+    for (const PackedBlob& b : p.blobs) PutBlobRecord(&out, b);
+  }
+  return out;
+}
+
+Result<std::vector<IndexedPack>> DecodeIndex(std::string_view in, std::string_view what) {
+  auto corrupt = [&](std::string_view why) {
+    return Status::Corruption("index " + std::string(what) + ": " + std::string(why));
+  };
+  if (in.substr(0, kIndexMagic.size()) != kIndexMagic) return corrupt("not an index object");
+  in.remove_prefix(kIndexMagic.size());
+  uint32_t version = 0;
+  if (!GetFixed32(&in, &version) || version != kVersion) return corrupt("unknown version");
+  uint64_t npacks = 0;
+  if (!GetVarint64(&in, &npacks) || npacks > in.size() / 33) return corrupt("bad pack count");
+  std::vector<IndexedPack> packs(npacks);
+  for (IndexedPack& p : packs) {
+    std::string_view id;
+    uint64_t nblobs = 0;
+    if (!GetBytes(&in, 32, &id) || !GetVarint64(&in, &nblobs) || nblobs > in.size() / 33) {
+      return corrupt("truncated");
+    }
+    p.pack = ObjectId(reinterpret_cast<const uint8_t*>(id.data()));
+    p.blobs.resize(nblobs);
+    for (PackedBlob& b : p.blobs) {
+      if (!GetBlobRecord(&in, &b)) return corrupt("bad blob record");
+    }
+  }
+  if (!in.empty()) return corrupt("trailing bytes");
+  return packs;
+}
+
+}  // namespace proxima

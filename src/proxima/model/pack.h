@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxima/base/result.h"
+#include "proxima/model/keys.h"
+
+namespace proxima {
+
+enum class BlobEncoding : uint8_t { kRaw = 0, kZstd = 1 };
+
+// Where one blob sits inside a pack (docs/format.md, "Pack objects").
+struct PackedBlob {
+  ObjectId id;  // SHA-256 of the raw bytes
+  uint64_t offset = 0;
+  uint64_t stored_length = 0;
+  uint64_t raw_length = 0;
+  BlobEncoding encoding = BlobEncoding::kRaw;
+
+  bool operator==(const PackedBlob&) const = default;
+};
+
+// Builds one pack in memory. Not thread-safe.
+class PackBuilder {
+ public:
+  PackBuilder();
+
+  // Appends a blob whose id is SHA-256(raw). When `try_compress` is set the
+  // blob is stored zstd-compressed if a probe of its start compresses and the
+  // whole blob then saves at least an eighth.
+  void Add(const ObjectId& id, std::string_view raw, bool try_compress);
+
+  size_t size_bytes() const { return data_.size(); }
+  size_t blob_count() const { return blobs_.size(); }
+  bool empty() const { return blobs_.empty(); }
+
+  // Appends the trailer and footer and returns the finished pack; the
+  // builder is left empty and reusable. `blobs` receives the blob table.
+  std::string Finish(std::vector<PackedBlob>* blobs);
+
+ private:
+  std::string data_;
+  std::vector<PackedBlob> blobs_;
+};
+
+// Parses the trailer of a complete pack. `what` names the pack in errors.
+Result<std::vector<PackedBlob>> ReadPackTrailer(std::string_view pack, std::string_view what);
+
+// Decodes the stored bytes of one blob and verifies SHA-256 of the result
+// against `blob.id`; a mismatch is Corruption naming `what` and the blob.
+Result<std::string> DecodeBlob(std::string_view stored, const PackedBlob& blob,
+                               std::string_view what);
+
+// An index object: the blob tables of a set of packs (docs/format.md).
+struct IndexedPack {
+  ObjectId pack;
+  std::vector<PackedBlob> blobs;
+};
+std::string EncodeIndex(const std::vector<IndexedPack>& packs);
+Result<std::vector<IndexedPack>> DecodeIndex(std::string_view bytes, std::string_view what);
+
+}  // namespace proxima

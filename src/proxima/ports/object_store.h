@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "proxima/base/result.h"
+
+namespace proxima {
+
+struct ObjectInfo {
+  std::string key;
+  uint64_t size = 0;
+};
+
+// A flat key/value store of immutable blobs of bytes: a local folder, an S3
+// bucket under a prefix, or memory. Keys are '/'-separated ASCII paths
+// (docs/format.md, "Keys").
+//
+// Contract, checked by the conformance suite (tests/object_store_conformance):
+// - Every method is thread-safe; many calls may be in flight at once.
+// - Put is atomic: a concurrent or later reader sees no object or the whole
+//   object, never a prefix. An object is durable (survives a power loss) once
+//   a Sync() that started after its Put returned has returned OK; a process
+//   crash (kill -9) never loses an object whose Put returned.
+// - Errors: NotFound for a missing key; ResourceExhausted when the store is
+//   full; PermissionDenied, Unavailable (retryable) and others as the adapter
+//   maps them. Messages name the store and the key.
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // Where the store is, for messages: "/home/a/.proxima/store", "s3://b/p".
+  virtual std::string Describe() const = 0;
+
+  // Stores `data` under `key`, replacing any existing object.
+  virtual Status Put(std::string_view key, std::string_view data) = 0;
+
+  // Stores `data` under `key` only if no object has that key: AlreadyExists
+  // otherwise. Two racing callers: exactly one succeeds.
+  virtual Status PutIfAbsent(std::string_view key, std::string_view data) = 0;
+
+  // The whole object.
+  virtual Result<std::string> Get(std::string_view key) = 0;
+
+  // `length` bytes from `offset`; fewer when the object ends first, and
+  // empty when `offset` is at or past its end.
+  virtual Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) = 0;
+
+  // The object's size in bytes, or NotFound.
+  virtual Result<uint64_t> Size(std::string_view key) = 0;
+
+  // Calls `fn` for every object whose key starts with `prefix`, in no
+  // particular order. Stops early and returns the first non-OK status of `fn`.
+  virtual Status List(std::string_view prefix,
+                      const std::function<Status(const ObjectInfo&)>& fn) = 0;
+
+  // Removes `key`. Removing a missing key is OK.
+  virtual Status Delete(std::string_view key) = 0;
+
+  // Makes every object whose Put returned before this call durable. Writers
+  // call it between the phases of the write order (docs/format.md) so that
+  // nothing durable refers to something that is not. A store whose Puts are
+  // durable when they return (S3) returns OK at once.
+  virtual Status Sync() = 0;
+};
+
+}  // namespace proxima
