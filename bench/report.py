@@ -102,7 +102,7 @@ class Results:
 
 
 def mb(n):
-    return f"{n / 1e9:.2f} GB" if n >= 10e9 else f"{n / 1e6:.1f} MB"
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
 
 
 def rate(res, r):
@@ -260,7 +260,8 @@ def evaluate(res):
         rss_target(res, "million", 512),
         seconds_target(res, "million", "diff of the two commits < 1 s", "diff", 1.0),
     ]
-    return [v for v in out if v.dataset in res.datasets()]
+    datasets = res.datasets()
+    return sorted((v for v in out if v.dataset in datasets), key=lambda v: datasets.index(v.dataset))
 
 
 def targets_table(verdicts, judge):
@@ -275,7 +276,7 @@ def targets_table(verdicts, judge):
             result = "not judged (--small)"
         else:
             result = "PASS" if v.ok else "**MISS**"
-        lines.append(f"| {v.dataset} | {v.text} | {v.measured} | {v.value} | {result} |")
+        lines.append(f"| {v.dataset} | {v.text} | {v.measured or '-'} | {v.value or '-'} | {result} |")
     return lines
 
 
@@ -342,7 +343,7 @@ def main():
 
     misses = [v for v in verdicts if judge and v.ok is False]
     if judge:
-        print(f"\n{len(misses)} of {sum(v.ok is not None for v in verdicts)} measured targets missed.")
+        print(f"\nTargets missed: {len(misses)} of {sum(v.ok is not None for v in verdicts)} measured.")
     return 1 if args.strict and misses else 0
 
 

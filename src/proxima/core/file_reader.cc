@@ -9,25 +9,17 @@
 #include <cerrno>
 
 #include "proxima/base/hash.h"
+#include "proxima/core/fs_ops.h"
 #include "proxima/core/pack_writer.h"
 
 namespace proxima {
 
 namespace {
 
-int64_t Nanos(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
-
 bool SameFile(const struct stat& a, const struct stat& b) {
-  return a.st_size == b.st_size && Nanos(a.st_mtim) == Nanos(b.st_mtim) &&
-         Nanos(a.st_ctim) == Nanos(b.st_ctim) && a.st_ino == b.st_ino;
+  return a.st_size == b.st_size && TimespecNanos(a.st_mtim) == TimespecNanos(b.st_mtim) &&
+         TimespecNanos(a.st_ctim) == TimespecNanos(b.st_ctim) && a.st_ino == b.st_ino;
 }
-
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 // One attempt: reads and chunks the whole file. Sets *changed when the file
 // was modified while it was read.
@@ -77,8 +69,8 @@ Status ReadOnce(int fd, const std::string& path, FileState* entry, const Chunker
   *changed = !SameFile(before, after) || total != static_cast<uint64_t>(after.st_size);
   entry->size = total;
   entry->mode = after.st_mode & 07777;
-  entry->mtime_ns = Nanos(after.st_mtim);
-  entry->ctime_ns = Nanos(after.st_ctim);
+  entry->mtime_ns = TimespecNanos(after.st_mtim);
+  entry->ctime_ns = TimespecNanos(after.st_ctim);
   entry->inode = after.st_ino;
   return Status::Ok();
 }
@@ -102,20 +94,20 @@ Status ReadAndChunkFile(int root_fd, FileState* entry, const Chunker& chunker, P
                         Progress* progress, int max_attempts) {
   const std::string& path = entry->path;
   for (int attempt = 1;; ++attempt) {
-    Fd fd{OpenBeneath(root_fd, path, O_RDONLY | O_NOATIME)};
-    if (fd.fd < 0 && errno == EPERM) fd.fd = OpenBeneath(root_fd, path, O_RDONLY);
-    if (fd.fd < 0) {
+    UniqueFd fd(OpenBeneath(root_fd, path, O_RDONLY | O_NOATIME));
+    if (!fd.valid() && errno == EPERM) fd = UniqueFd(OpenBeneath(root_fd, path, O_RDONLY));
+    if (!fd.valid()) {
       if (errno == ELOOP || errno == EXDEV) {
         return Status::NotFound("'" + path + "' is no longer a regular file inside the folder");
       }
       return ErrnoStatus(errno, "cannot read '" + path + "'");
     }
     struct stat st;
-    if (::fstat(fd.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
       return Status::NotFound("'" + path + "' is no longer a regular file");
     }
     bool changed = false;
-    PROXIMA_RETURN_IF_ERROR(ReadOnce(fd.fd, path, entry, chunker, sink, progress, &changed));
+    PROXIMA_RETURN_IF_ERROR(ReadOnce(fd.get(), path, entry, chunker, sink, progress, &changed));
     if (!changed) return Status::Ok();
     if (attempt >= max_attempts) {
       return Status::FailedPrecondition("'" + path + "' changed while it was being read (" +

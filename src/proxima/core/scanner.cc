@@ -9,13 +9,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "proxima/core/fs_ops.h"
 #include "proxima/core/workdir.h"
 
 namespace proxima {
 
 namespace {
-
-int64_t Nanos(const struct timespec& ts) { return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec; }
 
 const char* SpecialKind(mode_t mode) {
   if (S_ISFIFO(mode)) return "fifo";
@@ -58,8 +57,8 @@ class Walker {
       FileState e;
       e.path = path;
       e.mode = st.st_mode & 07777;
-      e.mtime_ns = Nanos(st.st_mtim);
-      e.ctime_ns = Nanos(st.st_ctim);
+      e.mtime_ns = TimespecNanos(st.st_mtim);
+      e.ctime_ns = TimespecNanos(st.st_ctim);
       e.inode = st.st_ino;
       if (S_ISREG(st.st_mode)) {
         e.type = EntryType::kFile;

@@ -10,6 +10,7 @@
 #include "proxima/base/parallel.h"
 #include "proxima/core/file_reader.h"
 #include "proxima/core/folder_lock.h"
+#include "proxima/core/fs_ops.h"
 #include "proxima/core/pack_writer.h"
 #include "proxima/core/tree_builder.h"
 #include "proxima/model/names.h"
@@ -17,13 +18,6 @@
 namespace proxima {
 
 namespace {
-
-struct RootFd {
-  int fd;
-  ~RootFd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 bool IsFileLike(EntryType t) { return t != EntryType::kDirectory; }
 
@@ -72,6 +66,8 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
 
   SyncReport report;
   report.parent = head_id;
+  report.folder_head = cache.head;
+  report.dataset_head = head_id;
   StartPhase(progress_, "scanning", 0, 0);
   PROXIMA_ASSIGN_OR_RETURN(ScanResult scan, ScanFolder(wd.root()));
   std::vector<FileState>& entries = scan.entries;
@@ -126,8 +122,8 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     writer = std::make_unique<PackWriter>(
         repo_, known.get(), wopts, [&wd](const ObjectId& id) { return wd.AppendJournal(id); });
   }
-  RootFd root{::open(wd.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (root.fd < 0) return ErrnoStatus(errno, "cannot open folder '" + wd.root() + "'");
+  UniqueFd root(::open(wd.root().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) return ErrnoStatus(errno, "cannot open folder '" + wd.root() + "'");
   Chunker chunker(repo_->config().chunker);
   std::vector<bool> dropped(entries.size(), false);
   std::mutex skipped_mu;
@@ -135,7 +131,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   int threads = options.threads > 0 ? options.threads : DefaultThreads();
   Status read_status = ParallelFor(to_read.size(), threads, [&](size_t k) -> Status {
     size_t i = to_read[k];
-    Status s = ReadAndChunkFile(root.fd, &entries[i], chunker, writer.get(), progress_);
+    Status s = ReadAndChunkFile(root.get(), &entries[i], chunker, writer.get(), progress_);
     AddFiles(progress_, 1);
     if (s.code() == StatusCode::kPermissionDenied || s.code() == StatusCode::kNotFound) {
       std::lock_guard guard(skipped_mu);

@@ -36,8 +36,10 @@ struct Change {
 
 struct SyncReport {
   bool committed = false;
-  ObjectId commit;  // the new commit, or the unchanged head
-  ObjectId parent;  // zero for a dataset's first commit
+  ObjectId commit;        // the new commit, or the unchanged head
+  ObjectId parent;        // zero for a dataset's first commit
+  ObjectId folder_head;   // the commit the folder was last synced to or checked out
+  ObjectId dataset_head;  // the dataset's head when the sync started
   CommitStats stats;
   CommitChanges changes;
   std::vector<Change> changed;  // walk order

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "proxima/cli/environment.h"
+#include "proxima/core/progress.h"
+#include "proxima/core/repository.h"
+
+namespace proxima {
+
+// Options shared by every command, and the store and catalog, opened once.
+struct CommandContext {
+  explicit CommandContext(Environment& e) : env(e) {}
+
+  Environment& env;
+  std::string dir = ".";  // -C
+  bool json = false;
+  bool verbose = false;
+  bool quiet = false;
+  int threads = 0;
+
+  Status Open();  // opens store, repository and catalog
+  Repository& repo() { return *repo_; }
+  RefStore& refs() { return *refs_; }
+  Progress progress;
+
+ private:
+  std::unique_ptr<ObjectStore> store_;
+  std::unique_ptr<Repository> repo_;
+  std::unique_ptr<RefStore> refs_;
+};
+
+// Prints "proxima: error: <message>" on stderr and returns 1.
+int ReportError(const Status& status);
+
+}  // namespace proxima

@@ -1,0 +1,179 @@
+#include "proxima/core/restore.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <memory>
+
+#include "proxima/base/file_util.h"
+#include "proxima/core/blob_fetcher.h"
+#include "proxima/core/file_reader.h"
+#include "proxima/core/fs_ops.h"
+#include "proxima/core/tree_builder.h"
+#include "proxima/model/names.h"
+
+namespace proxima {
+
+namespace {
+
+// Where each blob goes: file `file` at byte `offset`.
+struct Target {
+  ObjectId blob;
+  uint32_t file;
+  uint64_t offset;
+};
+
+Status WriteAt(int dest_fd, const FileState& f, uint64_t offset, std::string_view data) {
+  int flags = O_WRONLY | O_CREAT | (f.chunks.size() == 1 ? O_TRUNC : 0);
+  UniqueFd fd(OpenBeneath(dest_fd, f.path, flags, 0600));
+  if (!fd.valid()) return ErrnoStatus(errno, "cannot create " + QuotePath(f.path));
+  while (!data.empty()) {
+    ssize_t n = ::pwrite(fd.get(), data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(errno, "cannot write " + QuotePath(f.path));
+    data.remove_prefix(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+  return fd.Close(QuotePath(f.path));
+}
+
+}  // namespace
+
+Status WriteFiles(Repository& repo, const BlobIndex& index, int dest_fd,
+                  const std::vector<const FileState*>& files, int threads, Progress* progress) {
+  std::vector<Target> targets;
+  uint64_t total_bytes = 0;
+  for (uint32_t i = 0; i < files.size(); ++i) {
+    const FileState& f = *files[i];
+    total_bytes += f.size;
+    uint64_t offset = 0;
+    for (const ObjectId& c : f.chunks) {
+      const BlobIndex::Location* loc = index.Find(c);
+      if (loc == nullptr) {
+        return Status::Corruption("content of " + QuotePath(f.path) + " (blob " + c.ShortHex() +
+                                  ") is missing from store " + repo.store().Describe() +
+                                  " (run 'proxima data fsck')");
+      }
+      targets.push_back({c, i, offset});
+      offset += loc->raw_length;
+    }
+    if (offset != f.size) {
+      return Status::Corruption("content of " + QuotePath(f.path) + " adds up to " +
+                                std::to_string(offset) + " bytes, but the tree says " +
+                                std::to_string(f.size));
+    }
+  }
+  StartPhase(progress, "writing files", files.size(), total_bytes);
+  for (const FileState* f : files) {
+    if (!f->chunks.empty()) continue;
+    PROXIMA_RETURN_IF_ERROR(WriteAt(dest_fd, *f, 0, {}));
+    AddFiles(progress, 1);
+  }
+  std::sort(targets.begin(), targets.end(),
+            [](const Target& a, const Target& b) { return a.blob < b.blob; });
+  std::vector<ObjectId> blobs;
+  for (const Target& t : targets) {
+    if (blobs.empty() || blobs.back() != t.blob) blobs.push_back(t.blob);
+  }
+  auto written = std::make_unique<std::atomic<uint64_t>[]>(files.size());
+  PROXIMA_RETURN_IF_ERROR(FetchBlobs(
+      repo, index, blobs, threads, nullptr,
+      [&](const ObjectId& id, std::string_view raw) -> Status {
+        auto [lo, hi] =
+            std::equal_range(targets.begin(), targets.end(), Target{id, 0, 0},
+                             [](const Target& a, const Target& b) { return a.blob < b.blob; });
+        for (auto it = lo; it != hi; ++it) {
+          const FileState& f = *files[it->file];
+          PROXIMA_RETURN_IF_ERROR(WriteAt(dest_fd, f, it->offset, raw));
+          AddBytes(progress, raw.size());
+          if (written[it->file].fetch_add(raw.size()) + raw.size() == f.size) {
+            AddFiles(progress, 1);
+          }
+        }
+        return Status::Ok();
+      }));
+  for (uint32_t i = 0; i < files.size(); ++i) {
+    if (written[i].load() != files[i]->size) {
+      return Status::Internal("file " + QuotePath(files[i]->path) + " was not completely written");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<RestoreReport> CloneCommit(Repository& repo, Clock& clock, const std::string& dataset,
+                                  const ObjectId& commit_id, const std::string& dest, int threads,
+                                  Progress* progress) {
+  struct stat st;
+  if (::lstat(dest.c_str(), &st) == 0 && !(S_ISDIR(st.st_mode) && IsEmptyDir(dest))) {
+    // rename(2) replaces an empty directory, so an empty one is fine.
+    return Status::AlreadyExists("cannot clone into '" + dest +
+                                 "': it exists and is not an empty folder");
+  }
+  std::string parent = DirName(dest);
+  std::string base = dest.substr(dest.find_last_of('/') + 1);
+  std::string tmp = JoinPath(parent, "." + base + ".proxima-clone-" + UniqueTempSuffix());
+  if (::mkdir(tmp.c_str(), 0700) != 0) {
+    return ErrnoStatus(errno, "cannot create a folder next to '" + dest + "'");
+  }
+  auto result = [&]() -> Result<RestoreReport> {
+    RestoreReport report;
+    report.commit = commit_id;
+    PROXIMA_ASSIGN_OR_RETURN(Commit commit, repo.LoadCommit(commit_id));
+    StartPhase(progress, "reading trees", 0, 0);
+    StatCache cache;
+    cache.head = commit_id;
+    PROXIMA_RETURN_IF_ERROR(FlattenTree(repo, commit.tree, "", &cache.entries, &cache.trees));
+    UniqueFd root(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid()) return ErrnoStatus(errno, "cannot open '" + tmp + "'");
+    std::vector<const FileState*> files;
+    for (const FileState& e : cache.entries) {
+      if (e.type == EntryType::kDirectory) {
+        if (::mkdirat(root.get(), e.path.c_str(), 0700) != 0) {
+          return ErrnoStatus(errno, "cannot create folder " + QuotePath(e.path));
+        }
+        ++report.dirs;
+      } else if (e.type == EntryType::kFile) {
+        files.push_back(&e);
+        report.bytes_written += e.size;
+      }
+    }
+    report.files_written = files.size();
+    StartPhase(progress, "loading index", 0, 0);
+    PROXIMA_ASSIGN_OR_RETURN(auto index, repo.LoadBlobIndex());
+    PROXIMA_RETURN_IF_ERROR(WriteFiles(repo, *index, root.get(), files, threads, progress));
+    // Links last: no file is ever written through one.
+    for (const FileState& e : cache.entries) {
+      if (e.type != EntryType::kSymlink) continue;
+      if (::symlinkat(e.target.c_str(), root.get(), e.path.c_str()) != 0) {
+        return ErrnoStatus(errno, "cannot create symbolic link " + QuotePath(e.path));
+      }
+      ++report.symlinks;
+    }
+    for (auto it = cache.entries.rbegin(); it != cache.entries.rend(); ++it) {
+      if (it->type == EntryType::kSymlink) continue;
+      if (::fchmodat(root.get(), it->path.c_str(), it->mode, 0) != 0) {
+        return ErrnoStatus(errno, "cannot set the mode of " + QuotePath(it->path));
+      }
+    }
+    for (FileState& e : cache.entries) PROXIMA_RETURN_IF_ERROR(StatEntry(root.get(), &e));
+    if (::fchmod(root.get(), 0755) != 0) return ErrnoStatus(errno, "cannot chmod '" + tmp + "'");
+    PROXIMA_ASSIGN_OR_RETURN(WorkDir wd, WorkDir::Bind(tmp, dataset, commit_id));
+    PROXIMA_RETURN_IF_ERROR(wd.WriteStatCache(cache, false, clock.NowUnixNanos()));
+    StartPhase(progress, "flushing to disk", 0, 0);
+    PROXIMA_RETURN_IF_ERROR(SyncFilesystem(root.get(), "'" + tmp + "'"));
+    if (::rename(tmp.c_str(), dest.c_str()) != 0) {
+      return ErrnoStatus(errno, "cannot move the clone into place at '" + dest + "'");
+    }
+    PROXIMA_RETURN_IF_ERROR(FsyncDir(parent));
+    return report;
+  }();
+  if (!result.ok()) IgnoreError(RemoveAll(tmp));
+  return result;
+}
+
+}  // namespace proxima
