@@ -28,6 +28,7 @@ class BlobIndex {
   void Add(const ObjectId& pack, const std::vector<PackedBlob>& blobs);
   const Location* Find(const ObjectId& blob) const;
   bool Contains(const ObjectId& blob) const { return Find(blob) != nullptr; }
+  bool HasPack(const ObjectId& pack) const { return pack_ordinals_.count(pack) != 0; }
   const ObjectId& PackId(uint32_t ordinal) const { return packs_[ordinal]; }
   size_t pack_count() const { return packs_.size(); }
   size_t blob_count() const { return blobs_.size(); }

@@ -28,7 +28,7 @@ std::vector<IndexedPack> AdoptJournal(Repository& repo, const WorkDir& wd, BlobI
   auto ids = wd.ReadJournal();
   if (!ids.ok()) return adopted;
   for (const ObjectId& id : *ids) {
-    if (index->Contains(id)) continue;
+    if (index->HasPack(id)) continue;                      // indexed already
     auto bytes = repo.GetVerified(ObjectKind::kPack, id);  // a torn pack fails here
     if (!bytes.ok()) continue;
     auto blobs = ReadPackTrailer(*bytes, id.ShortHex());

@@ -1,0 +1,341 @@
+// Datasets end to end inside one process: real folders, the in-memory store
+// and catalog, a manual clock.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "proxima/adapters/fault_injecting_object_store.h"
+#include "proxima/adapters/memory_object_store.h"
+#include "proxima/adapters/memory_ref_store.h"
+#include "proxima/base/file_util.h"
+#include "proxima/core/diff.h"
+#include "proxima/core/fsck.h"
+#include "proxima/core/history.h"
+#include "proxima/core/restore.h"
+#include "proxima/core/sync.h"
+#include "test_util.h"
+
+namespace proxima {
+namespace {
+
+using testing::RandomBytes;
+using testing::WriteTestFile;
+
+class DatasetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    repo_ = std::move(Repository::Open(&store_, true)).value();
+    ASSERT_TRUE(refs_.CreateDataset("ds", 0).ok());
+    src_ = tmp_.path() + "/src";
+    WriteTestFile(src_ + "/a/one.bin", RandomBytes(5000, 1));
+    WriteTestFile(src_ + "/a/two.bin", RandomBytes(7000, 2));
+    WriteTestFile(src_ + "/b/c/big.bin", RandomBytes(3 << 20, 3));
+    WriteTestFile(src_ + "/top.csv", "id,label\n1,cat\n");
+    WriteTestFile(src_ + "/empty", "");
+    ASSERT_EQ(symlink("a/one.bin", (src_ + "/link").c_str()), 0);
+    ASSERT_TRUE(WorkDir::Bind(src_, "ds", ObjectId()).ok());
+  }
+
+  WorkDir Wd() { return std::move(WorkDir::Find(src_)).value(); }
+
+  Result<SyncReport> Sync(const std::string& msg, bool dry_run = false) {
+    clock_.Advance(5'000'000'000);  // files are never "racy" for the stat cache
+    SyncOptions o;
+    o.message = msg;
+    o.author = "test";
+    o.dry_run = dry_run;
+    Syncer syncer(repo_.get(), &refs_, &clock_, nullptr);
+    return syncer.Run(Wd(), o);
+  }
+
+  ObjectId Head() { return **refs_.GetRef("ds", kHeadRef); }
+  ObjectId TreeOf(const ObjectId& commit) { return repo_->LoadCommit(commit)->tree; }
+
+  testing::TempDir tmp_;
+  std::string src_;
+  MemoryObjectStore store_;
+  MemoryRefStore refs_;
+  ManualClock clock_{static_cast<int64_t>(time(nullptr)) * 1'000'000'000 + 10'000'000'000};
+  std::unique_ptr<Repository> repo_;
+};
+
+std::string Slurp(const std::string& path) { return *ReadFile(path); }
+
+TEST_F(DatasetTest, FirstSyncCommitsEverythingAndASecondFindsNothing) {
+  auto r = Sync("first");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->committed);
+  EXPECT_EQ(r->stats.files, 5u);
+  EXPECT_EQ(r->stats.symlinks, 1u);
+  EXPECT_EQ(r->changes.added, 6u);
+  EXPECT_EQ(Head(), r->commit);
+  auto again = Sync("second");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->committed);
+  EXPECT_EQ(again->files_read, 0u);  // the stat cache vouched for everything
+  EXPECT_EQ(Head(), r->commit);
+}
+
+TEST_F(DatasetTest, SyncStoresOnlyWhatChangedAndDiffSeesIt) {
+  auto first = Sync("first");
+  ASSERT_TRUE(first.ok());
+  WriteTestFile(src_ + "/a/one.bin", RandomBytes(5000, 99));
+  WriteTestFile(src_ + "/a/new.bin", RandomBytes(100, 5));
+  std::filesystem::remove(src_ + "/top.csv");
+  auto status = Sync("", /*dry_run=*/true);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->changes.added, 1u);
+  EXPECT_EQ(status->changes.modified, 1u);
+  EXPECT_EQ(status->changes.deleted, 1u);
+  EXPECT_EQ(Head(), first->commit);  // status changed nothing
+  auto second = Sync("second");
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->committed);
+  EXPECT_EQ(second->files_read, 2u);
+  EXPECT_EQ(second->changes.bytes_added, 5100u);
+  auto diff = DiffTrees(*repo_, TreeOf(first->commit), TreeOf(second->commit));
+  ASSERT_TRUE(diff.ok());
+  ASSERT_EQ(diff->size(), 3u);
+  EXPECT_EQ((*diff)[0].path, "a/new.bin");
+  EXPECT_EQ((*diff)[0].kind, Change::kAdded);
+  EXPECT_EQ((*diff)[1].path, "a/one.bin");
+  EXPECT_EQ((*diff)[1].kind, Change::kModified);
+  EXPECT_EQ((*diff)[2].path, "top.csv");
+  EXPECT_EQ((*diff)[2].kind, Change::kDeleted);
+  EXPECT_EQ((*diff)[2].old_size, 15u);
+}
+
+TEST_F(DatasetTest, EditingALargeFileStoresOnlyTheChunksAroundTheEdit) {
+  WriteTestFile(src_ + "/b/c/big.bin", RandomBytes(12 << 20, 3));
+  ASSERT_TRUE(Sync("first").ok());
+  std::string data = Slurp(src_ + "/b/c/big.bin");
+  data.insert(6 << 20, "an edit in the middle");
+  WriteTestFile(src_ + "/b/c/big.bin", data);
+  auto r = Sync("edit");
+  ASSERT_TRUE(r.ok());
+  EXPECT_LT(r->changes.bytes_added, 5u << 20) << "most chunks are shared with the old version";
+}
+
+TEST_F(DatasetTest, CloneRestoresEveryByteAndLinkAndBindsTheFolder) {
+  auto first = Sync("first");
+  ASSERT_TRUE(first.ok());
+  std::string dest = tmp_.path() + "/clone";
+  auto r = CloneCommit(*repo_, clock_, "ds", first->commit, dest, 2, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (const char* f : {"a/one.bin", "a/two.bin", "b/c/big.bin", "top.csv", "empty"}) {
+    EXPECT_EQ(Slurp(dest + "/" + f), Slurp(src_ + "/" + f)) << f;
+  }
+  char target[64] = {};
+  ASSERT_GT(readlink((dest + "/link").c_str(), target, sizeof(target)), 0);
+  EXPECT_STREQ(target, "a/one.bin");
+  auto wd = WorkDir::Find(dest);
+  ASSERT_TRUE(wd.ok());
+  EXPECT_EQ(wd->dataset(), "ds");
+  // The clone's stat cache makes its first status free.
+  clock_.Advance(5'000'000'000);
+  SyncOptions o;
+  o.dry_run = true;
+  auto status = Syncer(repo_.get(), &refs_, &clock_, nullptr).Run(*wd, o);
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(status->changed.empty());
+}
+
+TEST_F(DatasetTest, CloneRefusesANonEmptyFolderAndLeavesNothingBehind) {
+  auto first = Sync("first");
+  ASSERT_TRUE(first.ok());
+  std::string dest = tmp_.path() + "/busy";
+  WriteTestFile(dest + "/keep.txt", "mine");
+  auto r = CloneCommit(*repo_, clock_, "ds", first->commit, dest, 2, nullptr);
+  EXPECT_TRUE(r.status().IsAlreadyExists());
+  EXPECT_EQ(Slurp(dest + "/keep.txt"), "mine");
+}
+
+TEST_F(DatasetTest, CloneOfACorruptedStoreFailsNamingTheObjectAndPublishesNothing) {
+  auto first = Sync("first");
+  ASSERT_TRUE(first.ok());
+  std::string pack_key;
+  ASSERT_TRUE(store_
+                  .List("data/",
+                        [&](const ObjectInfo& info) {
+                          pack_key = info.key;
+                          return Status::Ok();
+                        })
+                  .ok());
+  std::string pack = *store_.Get(pack_key);
+  pack[20] ^= 0x55;  // flip bits inside the first blob
+  ASSERT_TRUE(store_.Put(pack_key, pack).ok());
+  std::string dest = tmp_.path() + "/clone";
+  auto r = CloneCommit(*repo_, clock_, "ds", first->commit, dest, 2, nullptr);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find(pack_key), std::string::npos) << r.status().message();
+  EXPECT_FALSE(std::filesystem::exists(dest));
+  for (auto& e : std::filesystem::directory_iterator(tmp_.path())) {
+    EXPECT_EQ(e.path().filename().string().find(".clone"), std::string::npos) << e.path();
+  }
+  auto fsck = CheckStore(*repo_, refs_, true, 2, nullptr);
+  ASSERT_TRUE(fsck.ok());
+  ASSERT_FALSE(fsck->problems.empty());
+}
+
+TEST_F(DatasetTest, FsckPassesOnAHealthyStoreAndFindsAMissingTree) {
+  ASSERT_TRUE(Sync("first").ok());
+  auto ok = CheckStore(*repo_, refs_, true, 2, nullptr);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_TRUE(ok->problems.empty());
+  EXPECT_EQ(ok->commits, 1u);
+  EXPECT_GT(ok->bytes_verified, 3u << 20);
+  ObjectId sub;
+  auto top = repo_->LoadTree(TreeOf(Head()));
+  for (const TreeEntry& e : top->entries) {
+    if (e.name == "b") sub = e.tree;
+  }
+  ASSERT_TRUE(store_.Delete(ObjectKey(ObjectKind::kTree, sub)).ok());
+  auto bad = CheckStore(*repo_, refs_, true, 2, nullptr);
+  ASSERT_TRUE(bad.ok());
+  ASSERT_EQ(bad->problems.size(), 1u);
+  EXPECT_NE(bad->problems[0].find(sub.Hex()), std::string::npos) << bad->problems[0];
+}
+
+TEST_F(DatasetTest, CheckoutSwitchesTheFolderAndRefusesToLoseChanges) {
+  auto first = Sync("first");
+  WriteTestFile(src_ + "/a/one.bin", "changed");
+  WriteTestFile(src_ + "/added/x.txt", "x");
+  auto second = Sync("second");
+  ASSERT_TRUE(first.ok() && second.ok());
+  auto back = CheckoutCommit(*repo_, refs_, clock_, Wd(), first->commit, false, 2, nullptr);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(Slurp(src_ + "/a/one.bin"), RandomBytes(5000, 1));
+  EXPECT_FALSE(std::filesystem::exists(src_ + "/added/x.txt"));
+  WriteTestFile(src_ + "/local.txt", "unsynced");
+  auto refused = CheckoutCommit(*repo_, refs_, clock_, Wd(), second->commit, false, 2, nullptr);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("local.txt"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(src_ + "/local.txt"));
+  auto forced = CheckoutCommit(*repo_, refs_, clock_, Wd(), second->commit, true, 2, nullptr);
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(Slurp(src_ + "/a/one.bin"), "changed");
+  EXPECT_FALSE(std::filesystem::exists(src_ + "/local.txt"));
+}
+
+TEST_F(DatasetTest, SyncRefusesAFolderBehindTheHeadUnlessForced) {
+  auto first = Sync("first");
+  ASSERT_TRUE(first.ok());
+  std::string other = tmp_.path() + "/other";
+  ASSERT_TRUE(CloneCommit(*repo_, clock_, "ds", first->commit, other, 2, nullptr).ok());
+  WriteTestFile(other + "/from-other.txt", "o");
+  clock_.Advance(5'000'000'000);
+  SyncOptions o;
+  o.author = "t";
+  ASSERT_TRUE(Syncer(repo_.get(), &refs_, &clock_, nullptr).Run(*WorkDir::Find(other), o).ok());
+  WriteTestFile(src_ + "/mine.txt", "m");
+  auto r = Sync("behind");
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("checkout"), std::string::npos);
+}
+
+// A sync that stops at `fail_prefix` (as a kill there would) leaves its packs
+// stored but nothing published; the next sync must not upload them again.
+class InterruptedSyncTest : public DatasetTest,
+                            public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(InterruptedSyncTest, IsFinishedByTheNextSyncWithoutUploadingAgain) {
+  WriteTestFile(src_ + "/b/c/big.bin", RandomBytes(40 << 20, 11));
+  {
+    FaultInjectingObjectStore::Faults faults;
+    faults.fail_put_prefix = GetParam();
+    FaultInjectingObjectStore failing(&store_, faults);
+    auto repo = std::move(Repository::Open(&failing, false)).value();
+    clock_.Advance(5'000'000'000);
+    SyncOptions o;
+    o.author = "t";
+    auto r = Syncer(repo.get(), &refs_, &clock_, nullptr).Run(Wd(), o);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+    EXPECT_NE(r.status().message().find(GetParam()), std::string::npos);
+  }
+  EXPECT_FALSE(refs_.GetRef("ds", kHeadRef)->has_value()) << "nothing was published";
+  EXPECT_TRUE(std::filesystem::exists(src_ + "/.proxima/journal"));
+  auto second = Sync("second");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_TRUE(second->committed);
+  EXPECT_EQ(second->packs_written, 0u) << "the interrupted sync's packs were reused";
+  EXPECT_EQ(second->changes.bytes_added, 0u);
+  if (std::string(GetParam()) == "index/") EXPECT_GE(second->packs_adopted, 2u);
+  EXPECT_FALSE(std::filesystem::exists(src_ + "/.proxima/journal"));
+  auto fsck = CheckStore(*repo_, refs_, true, 2, nullptr);
+  ASSERT_TRUE(fsck.ok());
+  EXPECT_TRUE(fsck->problems.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(AtEachWriteStep, InterruptedSyncTest,
+                         ::testing::Values("index/", "trees/", "commits/"));
+
+TEST_F(DatasetTest, AFullStoreFailsTheSyncAndPublishesNothing) {
+  FaultInjectingObjectStore::Faults faults;
+  faults.fail_put_prefix = "trees/";
+  faults.puts_before_failure = 1;
+  FaultInjectingObjectStore failing(&store_, faults);
+  auto repo = std::move(Repository::Open(&failing, false)).value();
+  clock_.Advance(5'000'000'000);
+  SyncOptions o;
+  auto r = Syncer(repo.get(), &refs_, &clock_, nullptr).Run(Wd(), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_FALSE(refs_.GetRef("ds", kHeadRef)->has_value());
+  auto cache = Wd().LoadStatCache();
+  ASSERT_TRUE(cache.ok());
+  EXPECT_TRUE(cache->head.IsZero());
+  EXPECT_TRUE(Sync("retry").ok());
+}
+
+TEST_F(DatasetTest, APendingStatCacheIsPublishedWhenItsCommitWon) {
+  auto first = Sync("first");
+  ASSERT_TRUE(first.ok());
+  // As if killed between the ref update and the rename.
+  std::filesystem::copy_file(src_ + "/.proxima/statcache", src_ + "/.proxima/statcache.pending");
+  ASSERT_TRUE(Wd().RecoverPending(refs_).ok());
+  EXPECT_FALSE(std::filesystem::exists(src_ + "/.proxima/statcache.pending"));
+  auto again = Sync("again");
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->committed);
+}
+
+TEST_F(DatasetTest, RevisionsResolveByTagAndAbbreviatedIdAndExplainFailures) {
+  auto first = Sync("first");
+  ASSERT_TRUE(first.ok());
+  Revision head = *ResolveRevision(*repo_, refs_, "ds");
+  EXPECT_EQ(head.commit, first->commit);
+  std::string prefix = first->commit.Hex().substr(0, 6);
+  EXPECT_EQ(ResolveRevision(*repo_, refs_, "ds@" + prefix)->commit, first->commit);
+  ASSERT_TRUE(CreateTag(refs_, head, "v1").ok());
+  EXPECT_EQ(ResolveRevision(*repo_, refs_, "ds@v1")->commit, first->commit);
+  EXPECT_TRUE(CreateTag(refs_, head, "v1").IsAlreadyExists());
+  EXPECT_TRUE(ResolveRevision(*repo_, refs_, "nope").status().IsNotFound());
+  EXPECT_TRUE(ResolveRevision(*repo_, refs_, "ds@ffffff").status().IsNotFound());
+  EXPECT_TRUE(ResolveRevision(*repo_, refs_, "ds@zz").status().IsNotFound());
+  auto log = CommitLog(*repo_, first->commit, 0);
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->size(), 1u);
+}
+
+TEST_F(DatasetTest, ListPathShowsFoldersAndFiles) {
+  ASSERT_TRUE(Sync("first").ok());
+  ObjectId tree = TreeOf(Head());
+  auto top = ListPath(*repo_, tree, "");
+  ASSERT_TRUE(top.ok());
+  EXPECT_EQ(top->size(), 5u);  // a b empty link top.csv
+  auto a = ListPath(*repo_, tree, "a/");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->size(), 2u);
+  auto file = ListPath(*repo_, tree, "b/c/big.bin");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ((*file)[0].size, 3u << 20);
+  EXPECT_TRUE(ListPath(*repo_, tree, "b/nope").status().IsNotFound());
+}
+
+}  // namespace
+}  // namespace proxima
