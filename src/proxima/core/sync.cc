@@ -43,6 +43,7 @@ std::vector<IndexedPack> AdoptJournal(Repository& repo, const WorkDir& wd, BlobI
 
 Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   const std::string& dataset = wd.dataset();
+  if (!options.dry_run) PROXIMA_RETURN_IF_ERROR(ValidateMetadataJson(options.metadata_json));
   PROXIMA_ASSIGN_OR_RETURN(auto lock,
                            FileLock::Acquire(wd.StatePath("lock"), "'" + wd.root() + "'"));
   if (!options.dry_run) PROXIMA_RETURN_IF_ERROR(wd.RecoverPending(*refs_));

@@ -18,6 +18,15 @@ std::string FormatUtc(int64_t unix_ns) {
   return buf;
 }
 
+Status ValidateMetadataJson(std::string_view text) {
+  try {
+    if (json::parse(text).is_object()) return Status::Ok();
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(std::string("commit metadata is not valid JSON: ") + e.what());
+  }
+  return Status::InvalidArgument("commit metadata must be a JSON object, like {\"source\":\"x\"}");
+}
+
 Result<std::string> EncodeCommit(const Commit& c) {
   for (const std::string* s : {&c.dataset, &c.author, &c.message}) {
     if (!IsValidUtf8(*s)) return Status::InvalidArgument("commit text must be UTF-8");

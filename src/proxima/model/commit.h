@@ -47,6 +47,9 @@ struct Commit {
 Result<std::string> EncodeCommit(const Commit& commit);
 Result<Commit> DecodeCommit(std::string_view bytes, std::string_view what);
 
+// OK when `json` is a JSON object (commit metadata); InvalidArgument otherwise.
+Status ValidateMetadataJson(std::string_view json);
+
 // "2026-11-28T17:05:00Z"
 std::string FormatUtc(int64_t unix_ns);
 
