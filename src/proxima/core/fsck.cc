@@ -82,12 +82,16 @@ Result<FsckReport> CheckStore(Repository& repo, RefStore& refs, bool read_data, 
     const ObjectId& pack_id = index->PackId(work[w].first);
     std::vector<std::string> found;
     uint64_t verified = 0;
-    auto bytes = repo.GetVerified(ObjectKind::kPack, pack_id);
+    std::string key = ObjectKey(ObjectKind::kPack, pack_id);
+    auto bytes = repo.store().Get(key);
+    auto id = bytes.ok() ? PackIdOf(*bytes, key) : Result<ObjectId>(bytes.status());
     if (!bytes.ok()) {
       found.push_back(bytes.status().message());
+    } else if (!id.ok() || *id != pack_id) {
+      found.push_back("pack '" + key + "' in " + repo.store().Describe() +
+                      " does not match its id (corrupted or truncated)");
     } else {
       for (const PackedBlob& b : work[w].second) {
-        std::string key = ObjectKey(ObjectKind::kPack, pack_id);
         if (b.offset + b.stored_length > bytes->size()) {
           found.push_back("blob " + b.id.ShortHex() + " lies past the end of pack " + key);
           continue;

@@ -25,18 +25,28 @@ Result<bool> PackWriter::Add(const ObjectId& id, std::string_view raw) {
   builder_.Add(id, raw, options_.compress);
   bytes_added_ += raw.size();
   if (builder_.size_bytes() >= options_.target_pack_bytes) {
-    PROXIMA_RETURN_IF_ERROR(SealLocked(lock));
+    PROXIMA_RETURN_IF_ERROR(SealLocked(lock, /*only_if_full=*/true));
   }
   return true;
 }
 
-Status PackWriter::SealLocked(std::unique_lock<std::mutex>& lock) {
+Status PackWriter::SealLocked(std::unique_lock<std::mutex>& lock, bool only_if_full) {
   cv_.wait(lock, [&] { return queue_.size() < options_.max_queued || !error_.ok(); });
   if (!error_.ok()) return error_;
+  // Another thread may have sealed the pack while this one waited.
+  if (builder_.empty() || (only_if_full && builder_.size_bytes() < options_.target_pack_bytes)) {
+    return Status::Ok();
+  }
   std::vector<PackedBlob> blobs;
-  std::string pack = builder_.Finish(&blobs);
+  AlignedBuffer next;
+  if (!spare_.empty()) {
+    next = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  ObjectId id;
+  AlignedBuffer pack = builder_.Finish(&blobs, std::move(next), &id);
   // The blob table is kept with the pack and recorded once it is stored.
-  written_.push_back({ObjectId(), std::move(blobs)});
+  written_.push_back({id, std::move(blobs)});
   queue_.push_back(std::move(pack));
   cv_.notify_all();
   return Status::Ok();
@@ -48,21 +58,17 @@ void PackWriter::UploadLoop() {
   for (;;) {
     cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
     if (queue_.empty()) return;
-    std::string pack = std::move(queue_.front());
+    AlignedBuffer pack = std::move(queue_.front());
     queue_.pop_front();
     ++in_flight_;
-    size_t my_ordinal = ordinal++;
+    ObjectId id = written_[ordinal++].pack;
     lock.unlock();
-    ObjectId id = Sha256(pack);
-    Status s = repo_->store().Put(ObjectKey(ObjectKind::kPack, id), pack);
+    Status s = repo_->store().Put(ObjectKey(ObjectKind::kPack, id), pack.view());
     if (s.ok() && on_pack_) s = on_pack_(id);
     lock.lock();
+    spare_.push_back(std::move(pack));
     --in_flight_;
-    if (s.ok()) {
-      written_[my_ordinal].pack = id;
-    } else if (error_.ok()) {
-      error_ = s;
-    }
+    if (!s.ok() && error_.ok()) error_ = s;
     cv_.notify_all();
   }
 }
@@ -70,7 +76,7 @@ void PackWriter::UploadLoop() {
 Result<std::vector<IndexedPack>> PackWriter::Finish() {
   std::unique_lock lock(mu_);
   if (error_.ok() && !builder_.empty()) {
-    Status s = SealLocked(lock);
+    Status s = SealLocked(lock, /*only_if_full=*/false);
     if (!s.ok()) return s;
   }
   cv_.wait(lock, [&] { return (queue_.empty() && in_flight_ == 0) || !error_.ok(); });

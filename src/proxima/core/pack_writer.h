@@ -41,7 +41,7 @@ class PackWriter {
 
  private:
   void UploadLoop();
-  Status SealLocked(std::unique_lock<std::mutex>& lock);
+  Status SealLocked(std::unique_lock<std::mutex>& lock, bool only_if_full);
 
   Repository* repo_;
   const BlobIndex* known_;
@@ -52,7 +52,8 @@ class PackWriter {
   std::condition_variable cv_;
   PackBuilder builder_;
   std::unordered_set<ObjectId, Hash256Hasher> added_;
-  std::deque<std::string> queue_;
+  std::deque<AlignedBuffer> queue_;
+  std::vector<AlignedBuffer> spare_;  // finished uploads' storage, for reuse
   bool closing_ = false;
   int in_flight_ = 0;
   Status error_;

@@ -28,10 +28,10 @@ std::vector<IndexedPack> AdoptJournal(Repository& repo, const WorkDir& wd, BlobI
   auto ids = wd.ReadJournal();
   if (!ids.ok()) return adopted;
   for (const ObjectId& id : *ids) {
-    if (index->HasPack(id)) continue;                      // indexed already
-    auto bytes = repo.GetVerified(ObjectKind::kPack, id);  // a torn pack fails here
+    if (index->HasPack(id)) continue;  // indexed already
+    auto bytes = repo.store().Get(ObjectKey(ObjectKind::kPack, id));
     if (!bytes.ok()) continue;
-    auto blobs = ReadPackTrailer(*bytes, id.ShortHex());
+    auto blobs = VerifyPack(*bytes, id, id.ShortHex());  // a torn pack fails here
     if (!blobs.ok()) continue;
     index->Add(id, *blobs);
     adopted.push_back({id, std::move(*blobs)});

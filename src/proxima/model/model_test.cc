@@ -120,7 +120,7 @@ TEST(Pack, RoundTripsBlobsAndFindsThemThroughTheTrailer) {
   builder.Add(Sha256(a), a, false);
   builder.Add(Sha256(b), b, true);  // compressible
   std::vector<PackedBlob> blobs;
-  std::string pack = builder.Finish(&blobs);
+  std::string pack(builder.Finish(&blobs).view());
   ASSERT_EQ(blobs.size(), 2u);
   EXPECT_EQ(blobs[1].encoding, BlobEncoding::kZstd);
   EXPECT_LT(blobs[1].stored_length, b.size() / 10);
@@ -140,7 +140,7 @@ TEST(Pack, DetectsCorruptedAndTruncatedBlobs) {
   std::string a = "some content";
   builder.Add(Sha256(a), a, false);
   std::vector<PackedBlob> blobs;
-  std::string pack = builder.Finish(&blobs);
+  std::string pack(builder.Finish(&blobs).view());
   std::string stored = pack.substr(blobs[0].offset, blobs[0].stored_length);
   stored[0] ^= 1;
   auto r = DecodeBlob(stored, blobs[0], "data/aa/pack");

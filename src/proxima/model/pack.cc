@@ -48,9 +48,13 @@ bool CompressesWell(std::string_view raw, std::string* out) {
 
 }  // namespace
 
-PackBuilder::PackBuilder() {
-  data_.append(kPackMagic);
-  PutFixed32(&data_, kVersion);
+PackBuilder::PackBuilder(AlignedBuffer buffer) : data_(std::move(buffer)) { StartPack(); }
+
+void PackBuilder::StartPack() {
+  data_.Clear();
+  std::string header(kPackMagic);
+  PutFixed32(&header, kVersion);
+  data_.Append(header);
 }
 
 void PackBuilder::Add(const ObjectId& id, std::string_view raw, bool try_compress) {
@@ -62,26 +66,29 @@ void PackBuilder::Add(const ObjectId& id, std::string_view raw, bool try_compres
   if (try_compress && raw.size() >= 512 && CompressesWell(raw.substr(0, kProbeSize), &compressed) &&
       (raw.size() <= kProbeSize || CompressesWell(raw, &compressed))) {
     b.encoding = BlobEncoding::kZstd;
-    data_.append(compressed);
+    data_.Append(compressed);
   } else {
-    data_.append(raw);
+    data_.Append(raw);
   }
   b.stored_length = data_.size() - b.offset;
   blobs_.push_back(b);
 }
 
-std::string PackBuilder::Finish(std::vector<PackedBlob>* blobs) {
-  size_t trailer_start = data_.size();
-  PutVarint64(&data_, blobs_.size());
-  for (const PackedBlob& b : blobs_) PutBlobRecord(&data_, b);
-  PutFixed32(&data_, static_cast<uint32_t>(data_.size() - trailer_start));
-  data_.append(kPackEnd);
+AlignedBuffer PackBuilder::Finish(std::vector<PackedBlob>* blobs, AlignedBuffer next,
+                                  ObjectId* id) {
+  std::string trailer;
+  trailer.reserve(blobs_.size() * 45 + 16);
+  PutVarint64(&trailer, blobs_.size());
+  for (const PackedBlob& b : blobs_) PutBlobRecord(&trailer, b);
+  PutFixed32(&trailer, static_cast<uint32_t>(trailer.size()));
+  trailer.append(kPackEnd);
+  data_.Append(trailer);
+  if (id != nullptr) *id = Sha256(trailer);
   *blobs = std::move(blobs_);
   blobs_.clear();
-  std::string out = std::move(data_);
-  data_.clear();
-  data_.append(kPackMagic);
-  PutFixed32(&data_, kVersion);
+  AlignedBuffer out = std::move(data_);
+  data_ = std::move(next);
+  StartPack();
   return out;
 }
 
@@ -116,6 +123,32 @@ Result<std::vector<PackedBlob>> ReadPackTrailer(std::string_view pack, std::stri
     }
   }
   if (!in.empty()) return corrupt("trailing bytes in trailer");
+  return blobs;
+}
+
+Result<ObjectId> PackIdOf(std::string_view pack, std::string_view what) {
+  if (pack.size() < kFooterSize || pack.substr(pack.size() - kPackEnd.size()) != kPackEnd) {
+    return Status::Corruption("pack " + std::string(what) + ": not a pack object or truncated");
+  }
+  std::string_view footer = pack.substr(pack.size() - kFooterSize, 4);
+  uint32_t trailer_len = 0;
+  GetFixed32(&footer, &trailer_len);
+  if (trailer_len > pack.size() - kFooterSize) {
+    return Status::Corruption("pack " + std::string(what) + ": bad trailer length");
+  }
+  return Sha256(pack.substr(pack.size() - kFooterSize - trailer_len));
+}
+
+Result<std::vector<PackedBlob>> VerifyPack(std::string_view pack, const ObjectId& id,
+                                           std::string_view what) {
+  PROXIMA_ASSIGN_OR_RETURN(ObjectId actual, PackIdOf(pack, what));
+  if (actual != id) {
+    return Status::Corruption("pack " + std::string(what) + " does not match its id");
+  }
+  PROXIMA_ASSIGN_OR_RETURN(std::vector<PackedBlob> blobs, ReadPackTrailer(pack, what));
+  for (const PackedBlob& b : blobs) {
+    PROXIMA_RETURN_IF_ERROR(DecodeBlob(pack.substr(b.offset, b.stored_length), b, what).status());
+  }
   return blobs;
 }
 

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proxima/base/aligned_buffer.h"
 #include "proxima/base/result.h"
 #include "proxima/model/keys.h"
 
@@ -26,7 +27,8 @@ struct PackedBlob {
 // Builds one pack in memory. Not thread-safe.
 class PackBuilder {
  public:
-  PackBuilder();
+  // `buffer` is storage to reuse (its content is discarded).
+  explicit PackBuilder(AlignedBuffer buffer = AlignedBuffer());
 
   // Appends a blob whose id is SHA-256(raw). When `try_compress` is set the
   // blob is stored zstd-compressed if a probe of its start compresses and the
@@ -37,17 +39,32 @@ class PackBuilder {
   size_t blob_count() const { return blobs_.size(); }
   bool empty() const { return blobs_.empty(); }
 
-  // Appends the trailer and footer and returns the finished pack; the
-  // builder is left empty and reusable. `blobs` receives the blob table.
-  std::string Finish(std::vector<PackedBlob>* blobs);
+  // Appends the trailer and footer and returns the finished pack (in
+  // 4096-aligned memory, ready for O_DIRECT); the builder starts a new pack in
+  // `next` (storage to reuse). `blobs` receives the blob table.
+  // `id`, when not null, receives the pack's id (see PackIdOf).
+  AlignedBuffer Finish(std::vector<PackedBlob>* blobs, AlignedBuffer next = AlignedBuffer(),
+                       ObjectId* id = nullptr);
 
  private:
-  std::string data_;
+  void StartPack();
+  AlignedBuffer data_;
   std::vector<PackedBlob> blobs_;
 };
 
 // Parses the trailer of a complete pack. `what` names the pack in errors.
 Result<std::vector<PackedBlob>> ReadPackTrailer(std::string_view pack, std::string_view what);
+
+// A pack's id: SHA-256 of its trailer and footer. The trailer lists the id
+// (SHA-256 of the content) of every blob with its place, so the pack id
+// commits to all of the pack's content like a Merkle root, without hashing
+// the content twice (docs/format.md). Corruption if the footer is damaged.
+Result<ObjectId> PackIdOf(std::string_view pack, std::string_view what);
+
+// Checks a whole pack: its trailer hashes to `id`, and every blob decodes
+// and hashes to its id. Returns the blob table.
+Result<std::vector<PackedBlob>> VerifyPack(std::string_view pack, const ObjectId& id,
+                                           std::string_view what);
 
 // Decodes the stored bytes of one blob and verifies SHA-256 of the result
 // against `blob.id`; a mismatch is Corruption naming `what` and the blob.
