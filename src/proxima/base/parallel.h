@@ -12,7 +12,7 @@ namespace proxima {
 // index is started, and that error is returned.
 Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& fn);
 
-// A sensible default worker count: the number of cores, at least 2.
+// The default worker count for I/O-bound work: four per core, 8 to 32.
 int DefaultThreads();
 
 }  // namespace proxima

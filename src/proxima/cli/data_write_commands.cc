@@ -69,6 +69,23 @@ int ReportSkipped(const CommandContext& ctx, const std::vector<SkippedPath>& ski
   return unreadable ? 3 : 0;
 }
 
+json PhasesJson(const SyncReport& r) {
+  json out = json::object();
+  for (const auto& [name, secs] : r.phase_seconds) out[name] = secs;
+  return out;
+}
+
+void PrintPhases(const SyncReport& r) {
+  std::string line = "Time by phase:";
+  for (const auto& [name, secs] : r.phase_seconds) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), " %s %.2fs,", name.c_str(), secs);
+    line += buf;
+  }
+  line.pop_back();
+  std::printf("%s\n", line.c_str());
+}
+
 json SkippedJson(const std::vector<SkippedPath>& skipped) {
   json out = json::array();
   for (const SkippedPath& s : skipped)
@@ -137,6 +154,7 @@ int CmdSync(CommandContext& ctx, const SyncArgs& args) {
                 {"packs_adopted", r.packs_adopted},
                 {"trees_written", r.trees_written},
                 {"seconds", secs},
+                {"phases", PhasesJson(r)},
                 {"skipped", SkippedJson(r.skipped)}};
     std::printf("%s\n", out.dump(2).c_str());
     return rc;
@@ -144,6 +162,7 @@ int CmdSync(CommandContext& ctx, const SyncArgs& args) {
   if (ctx.quiet) return rc;
   if (ctx.verbose) {
     for (const Change& c : r.changed) PrintChange(c);
+    PrintPhases(r);
   }
   if (r.packs_adopted > 0) {
     std::printf("Resumed an interrupted sync: reused %llu packs it had uploaded.\n",

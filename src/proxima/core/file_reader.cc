@@ -47,7 +47,9 @@ Status ReadOnce(int fd, const std::string& path, FileState* entry, const Chunker
       }
       if (n < 0) return ErrnoStatus(errno, "cannot read '" + path + "'");
       buf.Resize(old + static_cast<size_t>(n));
-      if (n == 0) eof = true;
+      // A short read of a regular file is its end on Linux: no second read
+      // just to see 0. Growth after this point is caught by the fstat below.
+      if (static_cast<size_t>(n) < want) eof = true;
       total += static_cast<uint64_t>(n);
       AddBytes(progress, static_cast<uint64_t>(n));
     }

@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
+#include "proxima/base/parallel.h"
 #include "proxima/core/fs_ops.h"
 #include "proxima/core/workdir.h"
 
@@ -24,9 +26,19 @@ const char* SpecialKind(mode_t mode) {
   return "unknown type";
 }
 
+// A sub-directory of the top whose walk runs on a worker thread.
+struct Deferred {
+  size_t after;  // index of the directory's own entry in the top-level result
+  int fd;
+  std::string path;
+  ScanResult result;
+};
+
 class Walker {
  public:
-  explicit Walker(ScanResult* out) : out_(out) {}
+  // With `deferred` set, sub-directories of the top are not walked but
+  // recorded there, to be walked in parallel.
+  Walker(ScanResult* out, std::vector<Deferred>* deferred) : out_(out), deferred_(deferred) {}
 
   Status Walk(int dir_fd, const std::string& rel) {
     int fd2 = ::dup(dir_fd);
@@ -85,6 +97,10 @@ class Walker {
         }
         e.type = EntryType::kDirectory;
         out_->entries.push_back(std::move(e));
+        if (deferred_ != nullptr && rel.empty()) {
+          deferred_->push_back({out_->entries.size() - 1, sub, path, {}});
+          continue;
+        }
         Status s = Walk(sub, path);
         ::close(sub);
         PROXIMA_RETURN_IF_ERROR(s);
@@ -98,6 +114,7 @@ class Walker {
 
  private:
   ScanResult* out_;
+  std::vector<Deferred>* deferred_;
 };
 
 }  // namespace
@@ -105,11 +122,35 @@ class Walker {
 Result<ScanResult> ScanFolder(const std::string& root) {
   int fd = ::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "cannot open folder '" + root + "'");
-  ScanResult result;
-  Walker walker(&result);
-  Status s = walker.Walk(fd, "");
+  // The top level is listed here; its sub-directories are walked on all
+  // cores (lstat is most of a scan, and the kernel serves it in parallel).
+  ScanResult top;
+  std::vector<Deferred> deferred;
+  Status s = Walker(&top, &deferred).Walk(fd, "");
   ::close(fd);
+  if (s.ok()) {
+    s = ParallelFor(deferred.size(), DefaultThreads(), [&](size_t i) {
+      return Walker(&deferred[i].result, nullptr).Walk(deferred[i].fd, deferred[i].path);
+    });
+  }
+  for (Deferred& d : deferred) ::close(d.fd);
   PROXIMA_RETURN_IF_ERROR(s);
+  size_t total = top.entries.size();
+  for (const Deferred& d : deferred) total += d.result.entries.size();
+  ScanResult result;
+  result.entries.reserve(total);
+  result.skipped = std::move(top.skipped);
+  size_t next = 0;
+  for (size_t i = 0; i < top.entries.size(); ++i) {
+    result.entries.push_back(std::move(top.entries[i]));
+    if (next < deferred.size() && deferred[next].after == i) {
+      Deferred& d = deferred[next++];
+      std::move(d.result.entries.begin(), d.result.entries.end(),
+                std::back_inserter(result.entries));
+      std::move(d.result.skipped.begin(), d.result.skipped.end(),
+                std::back_inserter(result.skipped));
+    }
+  }
   return result;
 }
 

@@ -66,10 +66,19 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   }
 
   SyncReport report;
+  int64_t phase_start = clock_->MonotonicNanos();
+  const char* phase_name = "preparing";
+  auto phase = [&](const char* name, uint64_t files, uint64_t bytes) {
+    int64_t now = clock_->MonotonicNanos();
+    report.phase_seconds.emplace_back(phase_name, static_cast<double>(now - phase_start) / 1e9);
+    phase_start = now;
+    phase_name = name;
+    StartPhase(progress_, name, files, bytes);
+  };
   report.parent = head_id;
   report.folder_head = cache.head;
   report.dataset_head = head_id;
-  StartPhase(progress_, "scanning", 0, 0);
+  phase("scanning", 0, 0);
   PROXIMA_ASSIGN_OR_RETURN(ScanResult scan, ScanFolder(wd.root()));
   std::vector<FileState>& entries = scan.entries;
   report.skipped = std::move(scan.skipped);
@@ -114,7 +123,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   std::vector<IndexedPack> adopted;
   std::unique_ptr<PackWriter> writer;
   if (!to_read.empty() && !options.dry_run) {
-    StartPhase(progress_, "loading index", 0, 0);
+    phase("loading index", 0, 0);
     PROXIMA_ASSIGN_OR_RETURN(known, repo_->LoadBlobIndex());
     adopted = AdoptJournal(*repo_, wd, known.get());
     report.packs_adopted = adopted.size();
@@ -128,7 +137,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   Chunker chunker(repo_->config().chunker);
   std::vector<bool> dropped(entries.size(), false);
   std::mutex skipped_mu;
-  StartPhase(progress_, options.dry_run ? "hashing" : "uploading", to_read.size(), bytes_to_read);
+  phase(options.dry_run ? "hashing" : "uploading", to_read.size(), bytes_to_read);
   int threads = options.threads > 0 ? options.threads : DefaultThreads();
   Status read_status = ParallelFor(to_read.size(), threads, [&](size_t k) -> Status {
     size_t i = to_read[k];
@@ -188,12 +197,23 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   }
 
   // Trees: those not known to exist are written (children first).
-  StartPhase(progress_, "writing trees", 0, 0);
+  phase("writing trees", 0, 0);
   std::unordered_set<ObjectId, Hash256Hasher> known_trees(cache.trees.begin(), cache.trees.end());
+  // New trees are stored in parallel batches: each is a small object, and a
+  // local store spends most of a small Put creating the file.
+  std::vector<std::pair<ObjectId, std::string>> batch;
+  auto flush_trees = [&]() -> Status {
+    Status s = ParallelFor(batch.size(), threads, [&](size_t i) {
+      return repo_->store().Put(ObjectKey(ObjectKind::kTree, batch[i].first), batch[i].second);
+    });
+    report.trees_written += batch.size();
+    batch.clear();
+    return s;
+  };
   auto emit = [&](const ObjectId& id, const std::string& bytes) -> Status {
-    if (options.dry_run || known_trees.count(id)) return Status::Ok();
-    ++report.trees_written;
-    return repo_->store().Put(ObjectKey(ObjectKind::kTree, id), bytes);
+    if (options.dry_run || !known_trees.insert(id).second) return Status::Ok();
+    batch.emplace_back(id, bytes);
+    return batch.size() >= 2048 ? flush_trees() : Status::Ok();
   };
   if (!packs.empty()) {
     // Packs are durable before the index that lists them is written.
@@ -201,6 +221,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     PROXIMA_RETURN_IF_ERROR(repo_->PutObject(ObjectKind::kIndex, EncodeIndex(packs)).status());
   }
   PROXIMA_ASSIGN_OR_RETURN(BuiltTrees built, BuildTrees(entries, emit));
+  PROXIMA_RETURN_IF_ERROR(flush_trees());
   report.stats = built.stats;
 
   ObjectId head_tree;
@@ -221,10 +242,11 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
       PROXIMA_RETURN_IF_ERROR(wd.WriteStatCache(next, /*pending=*/false, now));
       PROXIMA_RETURN_IF_ERROR(wd.ClearJournal());
     }
+    phase("", 0, 0);
     return report;
   }
 
-  StartPhase(progress_, "committing", 0, 0);
+  phase("committing", 0, 0);
   Commit commit;
   commit.dataset = dataset;
   commit.tree = built.root;
@@ -256,6 +278,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   PROXIMA_RETURN_IF_ERROR(wd.ClearJournal());
   report.committed = true;
   report.commit = commit_id;
+  phase("", 0, 0);
   return report;
 }
 

@@ -49,6 +49,8 @@ struct SyncReport {
   uint64_t packs_written = 0;
   uint64_t trees_written = 0;
   uint64_t packs_adopted = 0;  // from a sync that was killed
+  // Wall time of each phase, in order: where a sync spends its time.
+  std::vector<std::pair<std::string, double>> phase_seconds;
 };
 
 // `proxima data sync` and `status`: scans a bound folder, reads only what the
