@@ -1,5 +1,7 @@
 #include "proxima/core/repository.h"
 
+#include <algorithm>
+#include <cassert>
 #include <random>
 
 namespace proxima {
@@ -15,13 +17,28 @@ void BlobIndex::Add(const ObjectId& pack, const std::vector<PackedBlob>& blobs) 
     loc.stored_length = static_cast<uint32_t>(b.stored_length);
     loc.raw_length = static_cast<uint32_t>(b.raw_length);
     loc.encoding = b.encoding;
-    blobs_.emplace(b.id, loc);
+    blobs_.push_back({b.id, loc});
   }
+  sorted_ = blobs.empty() && sorted_;
+}
+
+void BlobIndex::Finalize() {
+  if (sorted_) return;
+  std::stable_sort(blobs_.begin(), blobs_.end(),
+                   [](const Entry& a, const Entry& b) { return a.id < b.id; });
+  // A blob stored twice (two writers raced) keeps its first location.
+  blobs_.erase(std::unique(blobs_.begin(), blobs_.end(),
+                           [](const Entry& a, const Entry& b) { return a.id == b.id; }),
+               blobs_.end());
+  blobs_.shrink_to_fit();
+  sorted_ = true;
 }
 
 const BlobIndex::Location* BlobIndex::Find(const ObjectId& blob) const {
-  auto it = blobs_.find(blob);
-  return it == blobs_.end() ? nullptr : &it->second;
+  assert(sorted_ && "BlobIndex::Finalize must run before Find");
+  auto it = std::lower_bound(blobs_.begin(), blobs_.end(), blob,
+                             [](const Entry& e, const ObjectId& id) { return e.id < id; });
+  return it != blobs_.end() && it->id == blob ? &it->loc : nullptr;
 }
 
 PackedBlob BlobIndex::ToPackedBlob(const ObjectId& blob, const Location& loc) const {
@@ -94,6 +111,7 @@ Result<std::unique_ptr<BlobIndex>> Repository::LoadBlobIndex() {
     PROXIMA_ASSIGN_OR_RETURN(auto packs, DecodeIndex(bytes, ObjectKey(ObjectKind::kIndex, id)));
     for (const IndexedPack& p : packs) index->Add(p.pack, p.blobs);
   }
+  index->Finalize();
   return index;
 }
 

@@ -36,6 +36,7 @@ std::vector<IndexedPack> AdoptJournal(Repository& repo, const WorkDir& wd, BlobI
     index->Add(id, *blobs);
     adopted.push_back({id, std::move(*blobs)});
   }
+  index->Finalize();
   return adopted;
 }
 
@@ -84,38 +85,45 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   report.skipped = std::move(scan.skipped);
 
   // Merge the scan with the stat cache (both in walk order): reuse the
-  // content of files whose stat is unchanged; the rest must be read.
-  std::vector<const FileState*> cached_of(entries.size(), nullptr);
+  // content of files whose stat is unchanged; the rest must be read. What
+  // the cache said about those is kept aside and the cache is released, so a
+  // sync of a million files holds one list of them, not two.
   std::vector<size_t> to_read;
+  std::vector<std::optional<FileState>> old_of_read;  // parallel to to_read
   uint64_t bytes_to_read = 0;
   {
+    auto deleted = [&](const FileState& gone) {
+      if (IsFileLike(gone.type)) {
+        report.changed.push_back({Change::kDeleted, gone.path, gone.type, gone.size, 0});
+      }
+    };
     size_t c = 0;
     for (size_t i = 0; i < entries.size(); ++i) {
       FileState& e = entries[i];
       while (c < cache.entries.size() && ComparePaths(cache.entries[c].path, e.path) < 0) {
-        const FileState& gone = cache.entries[c++];
-        if (IsFileLike(gone.type)) {
-          report.changed.push_back({Change::kDeleted, gone.path, gone.type, gone.size, 0});
-        }
+        deleted(cache.entries[c++]);
       }
-      if (c < cache.entries.size() && cache.entries[c].path == e.path) {
-        cached_of[i] = &cache.entries[c++];
+      FileState* old = nullptr;
+      if (c < cache.entries.size() && cache.entries[c].path == e.path) old = &cache.entries[c++];
+      if (e.type == EntryType::kFile && !(old != nullptr && e.SameStat(*old))) {
+        to_read.push_back(i);
+        bytes_to_read += e.size;
+        old_of_read.push_back(old != nullptr ? std::optional<FileState>(std::move(*old))
+                                             : std::nullopt);
+        continue;
       }
       if (e.type == EntryType::kFile) {
-        if (cached_of[i] != nullptr && e.SameStat(*cached_of[i])) {
-          e.chunks = cached_of[i]->chunks;
-        } else {
-          to_read.push_back(i);
-          bytes_to_read += e.size;
+        e.chunks = std::move(old->chunks);
+      } else if (e.type == EntryType::kSymlink) {
+        if (old == nullptr || old->type == EntryType::kDirectory) {
+          report.changed.push_back({Change::kAdded, e.path, e.type, 0, e.size});
+        } else if (!e.SameContent(*old)) {
+          report.changed.push_back({Change::kModified, e.path, e.type, old->size, e.size});
         }
       }
     }
-    for (; c < cache.entries.size(); ++c) {
-      const FileState& gone = cache.entries[c];
-      if (IsFileLike(gone.type)) {
-        report.changed.push_back({Change::kDeleted, gone.path, gone.type, gone.size, 0});
-      }
-    }
+    for (; c < cache.entries.size(); ++c) deleted(cache.entries[c]);
+    std::vector<FileState>().swap(cache.entries);
   }
 
   // Read and chunk what changed; new blobs go into packs.
@@ -155,30 +163,33 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   report.files_read = to_read.size();
   for (size_t i : to_read) report.bytes_read += dropped[i] ? 0 : entries[i].size;
 
-  // Classify the changes against the cache, dropping unreadable files.
+  // Classify what was read against what the cache said, dropping unreadable
+  // files (their previous version, if any, stays in the commit).
   {
-    std::vector<FileState> kept;
-    kept.reserve(entries.size());
-    for (size_t i = 0; i < entries.size(); ++i) {
-      if (dropped[i]) {
-        if (cached_of[i] != nullptr) {
-          // Keep what the previous commit had rather than deleting it.
-          kept.push_back(*cached_of[i]);
+    for (size_t k = 0; k < to_read.size(); ++k) {
+      FileState& e = entries[to_read[k]];
+      std::optional<FileState>& old = old_of_read[k];
+      if (dropped[to_read[k]]) {
+        if (old) {
+          e = std::move(*old);  // keep the previous version rather than delete it
+          dropped[to_read[k]] = false;
         }
         continue;
       }
-      FileState& e = entries[i];
-      const FileState* old = cached_of[i];
-      if (IsFileLike(e.type)) {
-        if (old == nullptr || old->type == EntryType::kDirectory) {
-          report.changed.push_back({Change::kAdded, e.path, e.type, 0, e.size});
-        } else if (!e.SameContent(*old)) {
-          report.changed.push_back({Change::kModified, e.path, e.type, old->size, e.size});
-        }
+      if (!old || old->type == EntryType::kDirectory) {
+        report.changed.push_back({Change::kAdded, e.path, e.type, 0, e.size});
+      } else if (!e.SameContent(*old)) {
+        report.changed.push_back({Change::kModified, e.path, e.type, old->size, e.size});
       }
-      kept.push_back(std::move(e));
     }
-    entries = std::move(kept);
+    std::vector<std::optional<FileState>>().swap(old_of_read);
+    size_t kept = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (dropped[i]) continue;
+      if (kept != i) entries[kept] = std::move(entries[i]);
+      ++kept;
+    }
+    entries.resize(kept);
     std::sort(report.changed.begin(), report.changed.end(),
               [](const Change& a, const Change& b) { return ComparePaths(a.path, b.path) < 0; });
     for (const Change& ch : report.changed) {
