@@ -231,6 +231,7 @@ int CmdFsck(CommandContext& ctx, bool read_data) {
                 {"problems", r.problems}};
     std::printf("%s\n", out.dump(2).c_str());
   } else {
+    for (const std::string& n : r.notes) std::printf("note: %s\n", n.c_str());
     for (const std::string& p : r.problems) std::printf("problem: %s\n", p.c_str());
     std::printf("%s: %s refs, %s commits, %s trees, %s blobs in %s packs%s.\n",
                 r.problems.empty() ? "Store is healthy" : "Store has problems",

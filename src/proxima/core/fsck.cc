@@ -60,6 +60,9 @@ Result<FsckReport> CheckStore(Repository& repo, RefStore& refs, bool read_data, 
 
   StartPhase(progress, "loading index", 0, 0);
   PROXIMA_ASSIGN_OR_RETURN(auto index, repo.LoadBlobIndex());
+  for (const std::string& d : index->damaged()) {
+    report.notes.push_back(d + " (left out; a missing blob would be reported below)");
+  }
   std::map<uint32_t, std::vector<PackedBlob>> by_pack;
   uint64_t bytes_total = 0;
   for (const auto& [blob, path] : blob_paths) {

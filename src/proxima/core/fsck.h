@@ -17,6 +17,8 @@ struct FsckReport {
   uint64_t packs = 0;
   uint64_t bytes_verified = 0;
   std::vector<std::string> problems;  // empty when the store is healthy
+  // Harmless findings: damaged index objects of syncs that never published.
+  std::vector<std::string> notes;
 };
 
 // `proxima data fsck`: verifies everything reachable from every ref of every

@@ -4,7 +4,14 @@ namespace proxima {
 
 PackWriter::PackWriter(Repository* repo, const BlobIndex* known, Options options,
                        std::function<Status(const ObjectId&)> on_pack)
-    : repo_(repo), known_(known), options_(options), on_pack_(std::move(on_pack)) {
+    : repo_(repo),
+      known_(known),
+      options_(options),
+      on_pack_(std::move(on_pack)),
+      // Room for a full pack plus one maximal blob and the trailer, so the
+      // buffer never grows (growing doubles it and faults in fresh pages).
+      builder_(AlignedBuffer(options_.target_pack_bytes + repo->config().chunker.max_size +
+                             (1 << 20))) {
   uploader_ = std::thread([this] { UploadLoop(); });
 }
 
@@ -42,6 +49,8 @@ Status PackWriter::SealLocked(std::unique_lock<std::mutex>& lock, bool only_if_f
   if (!spare_.empty()) {
     next = std::move(spare_.back());
     spare_.pop_back();
+  } else {
+    next.Reserve(builder_.capacity());
   }
   ObjectId id;
   AlignedBuffer pack = builder_.Finish(&blobs, std::move(next), &id);

@@ -19,7 +19,9 @@ namespace proxima {
 class PackWriter {
  public:
   struct Options {
-    size_t target_pack_bytes = 32 << 20;
+    // 16 MiB: a few hundred objects for 5 GB, and with at most three packs
+    // in memory (filling, queued, uploading) a sync stays well under 100 MB.
+    size_t target_pack_bytes = 16 << 20;
     size_t max_queued = 1;
     bool compress = false;
   };

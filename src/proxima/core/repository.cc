@@ -107,9 +107,16 @@ Result<std::unique_ptr<BlobIndex>> Repository::LoadBlobIndex() {
       }));
   auto index = std::make_unique<BlobIndex>();
   for (const ObjectId& id : ids) {
-    PROXIMA_ASSIGN_OR_RETURN(std::string bytes, GetVerified(ObjectKind::kIndex, id));
-    PROXIMA_ASSIGN_OR_RETURN(auto packs, DecodeIndex(bytes, ObjectKey(ObjectKind::kIndex, id)));
-    for (const IndexedPack& p : packs) index->Add(p.pack, p.blobs);
+    auto bytes = GetVerified(ObjectKind::kIndex, id);
+    if (!bytes.ok() && !bytes.status().IsCorruption()) return bytes.status();
+    auto packs = bytes.ok() ? DecodeIndex(*bytes, ObjectKey(ObjectKind::kIndex, id))
+                            : Result<std::vector<IndexedPack>>(bytes.status());
+    if (!packs.ok()) {
+      if (!packs.status().IsCorruption()) return packs.status();
+      index->damaged().push_back(packs.status().message());
+      continue;
+    }
+    for (const IndexedPack& p : *packs) index->Add(p.pack, p.blobs);
   }
   index->Finalize();
   return index;

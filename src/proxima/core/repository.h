@@ -35,6 +35,9 @@ class BlobIndex {
   const ObjectId& PackId(uint32_t ordinal) const { return packs_[ordinal]; }
   size_t pack_count() const { return packs_.size(); }
   size_t blob_count() const { return blobs_.size(); }
+  // Index objects that failed verification and were left out (see
+  // Repository::LoadBlobIndex).
+  std::vector<std::string>& damaged() { return damaged_; }
   PackedBlob ToPackedBlob(const ObjectId& blob, const Location& loc) const;
 
  private:
@@ -46,6 +49,7 @@ class BlobIndex {
   std::unordered_map<ObjectId, uint32_t, Hash256Hasher> pack_ordinals_;
   std::vector<Entry> blobs_;
   bool sorted_ = true;
+  std::vector<std::string> damaged_;
 };
 
 // A Proxima store opened over an ObjectStore: checks the format version and
@@ -68,7 +72,11 @@ class Repository {
   Result<Tree> LoadTree(const ObjectId& id);
   Result<Commit> LoadCommit(const ObjectId& id);
 
-  // Loads every index object into a BlobIndex.
+  // Loads every index object into a BlobIndex. An index object that fails
+  // verification is left out and named in BlobIndex::damaged(): the write
+  // order flushes an index before any commit that needs it is written, so a
+  // damaged one can only come from a sync that never published (a power
+  // loss mid-sync); fsck reports it.
   Result<std::unique_ptr<BlobIndex>> LoadBlobIndex();
 
   // Commits whose id starts with `hex_prefix` (lowercase hex).

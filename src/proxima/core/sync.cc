@@ -50,7 +50,10 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   if (!options.dry_run) PROXIMA_RETURN_IF_ERROR(wd.RecoverPending(*refs_));
 
   PROXIMA_ASSIGN_OR_RETURN(std::optional<ObjectId> head, refs_->GetRef(dataset, kHeadRef));
-  PROXIMA_ASSIGN_OR_RETURN(StatCache cache, wd.LoadStatCache());
+  PROXIMA_ASSIGN_OR_RETURN(StatCacheReader reader,
+                           StatCacheReader::Open(wd.StatePath("statcache")));
+  StatCache cache;  // its head and trees; entries are streamed from `reader`
+  cache.head = reader.head();
   ObjectId head_id = head.value_or(ObjectId());
   if (cache.head != head_id && !options.force && !options.dry_run) {
     return Status::FailedPrecondition(
@@ -60,11 +63,19 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
         "; run 'proxima data checkout' to move to it (local changes are lost) or 'proxima data "
         "sync --force' to commit this folder on top of it");
   }
-  if (cache.entries.empty() && !cache.head.IsZero()) {
+  bool flattened = reader.done() && !cache.head.IsZero();
+  if (flattened) {
     // A folder freshly bound to a dataset that has commits: compare with them.
     PROXIMA_ASSIGN_OR_RETURN(Commit c, repo_->LoadCommit(cache.head));
     PROXIMA_RETURN_IF_ERROR(FlattenTree(*repo_, c.tree, "", &cache.entries, &cache.trees));
   }
+  size_t flat_next = 0;
+  auto next_cached = [&](FileState* out) -> Result<bool> {
+    if (!flattened) return reader.Next(out);
+    if (flat_next == cache.entries.size()) return false;
+    *out = std::move(cache.entries[flat_next++]);
+    return true;
+  };
 
   SyncReport report;
   int64_t phase_start = clock_->MonotonicNanos();
@@ -97,32 +108,40 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
         report.changed.push_back({Change::kDeleted, gone.path, gone.type, gone.size, 0});
       }
     };
-    size_t c = 0;
+    FileState cur;
+    PROXIMA_ASSIGN_OR_RETURN(bool have, next_cached(&cur));
     for (size_t i = 0; i < entries.size(); ++i) {
       FileState& e = entries[i];
-      while (c < cache.entries.size() && ComparePaths(cache.entries[c].path, e.path) < 0) {
-        deleted(cache.entries[c++]);
+      while (have && ComparePaths(cur.path, e.path) < 0) {
+        deleted(cur);
+        PROXIMA_ASSIGN_OR_RETURN(have, next_cached(&cur));
       }
-      FileState* old = nullptr;
-      if (c < cache.entries.size() && cache.entries[c].path == e.path) old = &cache.entries[c++];
-      if (e.type == EntryType::kFile && !(old != nullptr && e.SameStat(*old))) {
+      bool match = have && cur.path == e.path;
+      if (e.type == EntryType::kFile && !(match && e.SameStat(cur))) {
         to_read.push_back(i);
         bytes_to_read += e.size;
-        old_of_read.push_back(old != nullptr ? std::optional<FileState>(std::move(*old))
-                                             : std::nullopt);
-        continue;
-      }
-      if (e.type == EntryType::kFile) {
-        e.chunks = std::move(old->chunks);
+        old_of_read.push_back(match ? std::optional<FileState>(std::move(cur)) : std::nullopt);
+      } else if (e.type == EntryType::kFile) {
+        e.chunks = std::move(cur.chunks);
       } else if (e.type == EntryType::kSymlink) {
-        if (old == nullptr || old->type == EntryType::kDirectory) {
+        if (!match || cur.type == EntryType::kDirectory) {
           report.changed.push_back({Change::kAdded, e.path, e.type, 0, e.size});
-        } else if (!e.SameContent(*old)) {
-          report.changed.push_back({Change::kModified, e.path, e.type, old->size, e.size});
+        } else if (!e.SameContent(cur)) {
+          report.changed.push_back({Change::kModified, e.path, e.type, cur.size, e.size});
         }
       }
+      if (match) {
+        PROXIMA_ASSIGN_OR_RETURN(have, next_cached(&cur));
+      }
     }
-    for (; c < cache.entries.size(); ++c) deleted(cache.entries[c]);
+    while (have) {
+      deleted(cur);
+      PROXIMA_ASSIGN_OR_RETURN(have, next_cached(&cur));
+    }
+    if (!flattened) {
+      PROXIMA_ASSIGN_OR_RETURN(cache.trees, reader.Trees());
+    }
+    reader = StatCacheReader();  // release its bytes
     std::vector<FileState>().swap(cache.entries);
   }
 

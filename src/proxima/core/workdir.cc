@@ -28,9 +28,17 @@ Result<std::string> RealPath(const std::string& dir) {
   return std::string(buf);
 }
 
-std::string EncodeStatCache(const StatCache& cache, int64_t now_ns) {
+// Streams the encoding of a stat cache to `fd` in 1 MiB writes, so that the
+// cache of a million files is never held encoded in memory.
+Status WriteStatCacheTo(int fd, const std::string& path, const StatCache& cache, int64_t now_ns) {
   std::string out;
-  out.reserve(64 + cache.entries.size() * 96 + cache.trees.size() * 32);
+  out.reserve(1 << 20);
+  auto flush = [&](bool force) -> Status {
+    if (out.size() < (1 << 20) - 8192 && !force) return Status::Ok();
+    Status s = WriteAll(fd, out, path);
+    out.clear();
+    return s;
+  };
   out.append(kStatMagic);
   PutFixed32(&out, kStatVersion);
   out.append(cache.head.view());
@@ -50,64 +58,14 @@ std::string EncodeStatCache(const StatCache& cache, int64_t now_ns) {
     } else if (e.type == EntryType::kSymlink) {
       PutLengthPrefixed(&out, e.target);
     }
+    PROXIMA_RETURN_IF_ERROR(flush(false));
   }
   PutVarint64(&out, cache.trees.size());
-  for (const ObjectId& t : cache.trees) out.append(t.view());
-  return out;
-}
-
-Result<StatCache> DecodeStatCache(std::string_view in, const std::string& path) {
-  auto corrupt = [&]() {
-    return Status::Corruption("stat cache '" + path +
-                              "' is damaged; delete it and the next sync re-reads every file");
-  };
-  std::string_view bytes;
-  uint32_t version = 0;
-  if (!GetBytes(&in, kStatMagic.size(), &bytes) || bytes != kStatMagic ||
-      !GetFixed32(&in, &version) || version != kStatVersion || !GetBytes(&in, 32, &bytes)) {
-    return corrupt();
+  for (const ObjectId& t : cache.trees) {
+    out.append(t.view());
+    PROXIMA_RETURN_IF_ERROR(flush(false));
   }
-  StatCache cache;
-  cache.head = ObjectId(reinterpret_cast<const uint8_t*>(bytes.data()));
-  uint64_t n = 0;
-  if (!GetVarint64(&in, &n) || n > in.size()) return corrupt();
-  cache.entries.resize(n);
-  for (FileState& e : cache.entries) {
-    uint64_t mode, mtime, ctime;
-    if (!GetLengthPrefixed(&in, &bytes) || in.empty()) return corrupt();
-    e.path.assign(bytes);
-    e.type = static_cast<EntryType>(static_cast<uint8_t>(in[0]));
-    in.remove_prefix(1);
-    if (!GetVarint64(&in, &mode) || !GetVarint64(&in, &e.size) || !GetVarint64(&in, &mtime) ||
-        !GetVarint64(&in, &ctime) || !GetVarint64(&in, &e.inode)) {
-      return corrupt();
-    }
-    e.mode = static_cast<uint32_t>(mode);
-    e.mtime_ns = static_cast<int64_t>(mtime);
-    e.ctime_ns = static_cast<int64_t>(ctime);
-    if (e.type == EntryType::kFile) {
-      uint64_t k = 0;
-      if (!GetVarint64(&in, &k) || k > in.size() / 32) return corrupt();
-      e.chunks.reserve(k);
-      for (uint64_t i = 0; i < k; ++i) {
-        GetBytes(&in, 32, &bytes);
-        e.chunks.emplace_back(reinterpret_cast<const uint8_t*>(bytes.data()));
-      }
-    } else if (e.type == EntryType::kSymlink) {
-      if (!GetLengthPrefixed(&in, &bytes)) return corrupt();
-      e.target.assign(bytes);
-    } else if (e.type != EntryType::kDirectory) {
-      return corrupt();
-    }
-  }
-  if (!GetVarint64(&in, &n) || n > in.size() / 32) return corrupt();
-  cache.trees.reserve(n);
-  for (uint64_t i = 0; i < n; ++i) {
-    GetBytes(&in, 32, &bytes);
-    cache.trees.emplace_back(reinterpret_cast<const uint8_t*>(bytes.data()));
-  }
-  if (!in.empty()) return corrupt();
-  return cache;
+  return flush(true);
 }
 
 }  // namespace
@@ -161,28 +119,128 @@ Result<WorkDir> WorkDir::Find(const std::string& dir) {
 
 Status WorkDir::RecoverPending(RefStore& refs) const {
   std::string pending = StatePath("statcache.pending");
-  auto bytes = ReadFile(pending);
-  if (!bytes.ok()) return Status::Ok();
-  auto cache = DecodeStatCache(*bytes, pending);
+  struct stat st;
+  if (::stat(pending.c_str(), &st) != 0) return Status::Ok();
+  auto reader = StatCacheReader::Open(pending);
   PROXIMA_ASSIGN_OR_RETURN(std::optional<ObjectId> head, refs.GetRef(dataset_, kHeadRef));
-  if (cache.ok() && head && *head == cache->head) return PublishPending();
+  if (reader.ok() && head && *head == reader->head()) return PublishPending();
   if (::unlink(pending.c_str()) != 0) return ErrnoStatus(errno, "cannot remove " + pending);
   return Status::Ok();
 }
 
-Result<StatCache> WorkDir::LoadStatCache() const {
-  std::string path = StatePath("statcache");
+Result<StatCacheReader> StatCacheReader::Open(const std::string& path) {
+  StatCacheReader r;
+  r.path_ = path;
   auto bytes = ReadFile(path);
   if (!bytes.ok()) {
-    if (bytes.status().IsNotFound()) return StatCache{};
+    if (bytes.status().IsNotFound()) return r;
     return bytes.status();
   }
-  return DecodeStatCache(*bytes, path);
+  r.bytes_ = std::move(*bytes);
+  std::string_view rest = r.bytes_;
+  std::string_view magic, head;
+  uint32_t version = 0;
+  if (!GetBytes(&rest, kStatMagic.size(), &magic) || magic != kStatMagic ||
+      !GetFixed32(&rest, &version) || version != kStatVersion || !GetBytes(&rest, 32, &head) ||
+      !GetVarint64(&rest, &r.remaining_) || r.remaining_ > rest.size()) {
+    return r.Damaged();
+  }
+  r.head_ = ObjectId(reinterpret_cast<const uint8_t*>(head.data()));
+  r.pos_ = r.bytes_.size() - rest.size();
+  return r;
+}
+
+Status StatCacheReader::Damaged() const {
+  return Status::Corruption("stat cache '" + path_ +
+                            "' is damaged; delete it and the next sync re-reads every file");
+}
+
+Result<bool> StatCacheReader::Next(FileState* e) {
+  if (remaining_ == 0) return false;
+  --remaining_;
+  std::string_view rest_ = std::string_view(bytes_).substr(pos_);
+  std::string_view bytes;
+  uint64_t mode, mtime, ctime;
+  if (!GetLengthPrefixed(&rest_, &bytes) || rest_.empty()) return Damaged();
+  e->path.assign(bytes);
+  e->type = static_cast<EntryType>(static_cast<uint8_t>(rest_[0]));
+  rest_.remove_prefix(1);
+  if (!GetVarint64(&rest_, &mode) || !GetVarint64(&rest_, &e->size) ||
+      !GetVarint64(&rest_, &mtime) || !GetVarint64(&rest_, &ctime) ||
+      !GetVarint64(&rest_, &e->inode)) {
+    return Damaged();
+  }
+  e->mode = static_cast<uint32_t>(mode);
+  e->mtime_ns = static_cast<int64_t>(mtime);
+  e->ctime_ns = static_cast<int64_t>(ctime);
+  e->chunks.clear();
+  e->target.clear();
+  if (e->type == EntryType::kFile) {
+    uint64_t k = 0;
+    if (!GetVarint64(&rest_, &k) || k > rest_.size() / 32) return Damaged();
+    e->chunks.reserve(k);
+    for (uint64_t i = 0; i < k; ++i) {
+      GetBytes(&rest_, 32, &bytes);
+      e->chunks.emplace_back(reinterpret_cast<const uint8_t*>(bytes.data()));
+    }
+  } else if (e->type == EntryType::kSymlink) {
+    if (!GetLengthPrefixed(&rest_, &bytes)) return Damaged();
+    e->target.assign(bytes);
+  } else if (e->type != EntryType::kDirectory) {
+    return Damaged();
+  }
+  pos_ = bytes_.size() - rest_.size();
+  return true;
+}
+
+Result<std::vector<ObjectId>> StatCacheReader::Trees() {
+  std::vector<ObjectId> trees;
+  if (bytes_.empty()) return trees;
+  std::string_view rest_ = std::string_view(bytes_).substr(pos_);
+  uint64_t n = 0;
+  if (remaining_ != 0 || !GetVarint64(&rest_, &n) || n != rest_.size() / 32 ||
+      rest_.size() % 32 != 0) {
+    return Damaged();
+  }
+  trees.reserve(n);
+  std::string_view bytes;
+  for (uint64_t i = 0; i < n; ++i) {
+    GetBytes(&rest_, 32, &bytes);
+    trees.emplace_back(reinterpret_cast<const uint8_t*>(bytes.data()));
+  }
+  return trees;
+}
+
+Result<StatCache> WorkDir::LoadStatCache() const {
+  PROXIMA_ASSIGN_OR_RETURN(StatCacheReader reader, StatCacheReader::Open(StatePath("statcache")));
+  StatCache cache;
+  cache.head = reader.head();
+  for (;;) {
+    FileState e;
+    PROXIMA_ASSIGN_OR_RETURN(bool more, reader.Next(&e));
+    if (!more) break;
+    cache.entries.push_back(std::move(e));
+  }
+  PROXIMA_ASSIGN_OR_RETURN(cache.trees, reader.Trees());
+  return cache;
 }
 
 Status WorkDir::WriteStatCache(const StatCache& cache, bool pending, int64_t now_ns) const {
-  return WriteFileAtomic(StatePath(pending ? "statcache.pending" : "statcache"),
-                         EncodeStatCache(cache, now_ns));
+  std::string path = StatePath(pending ? "statcache.pending" : "statcache");
+  std::string tmp = path + ".tmp-" + UniqueTempSuffix();
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(errno, "cannot create '" + tmp + "'");
+  Status s = WriteStatCacheTo(fd, tmp, cache, now_ns);
+  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(errno, "cannot fsync '" + tmp + "'");
+  if (::close(fd) != 0 && s.ok()) s = ErrnoStatus(errno, "cannot write '" + tmp + "'");
+  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    s = ErrnoStatus(errno, "cannot rename '" + tmp + "'");
+  }
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return FsyncDir(DirName(path));
 }
 
 Status WorkDir::PublishPending() const {

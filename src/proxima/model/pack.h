@@ -36,6 +36,7 @@ class PackBuilder {
   void Add(const ObjectId& id, std::string_view raw, bool try_compress);
 
   size_t size_bytes() const { return data_.size(); }
+  size_t capacity() const { return data_.capacity(); }
   size_t blob_count() const { return blobs_.size(); }
   bool empty() const { return blobs_.empty(); }
 
