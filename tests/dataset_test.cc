@@ -304,6 +304,22 @@ TEST_F(DatasetTest, APendingStatCacheIsPublishedWhenItsCommitWon) {
   EXPECT_FALSE(again->committed);
 }
 
+TEST_F(DatasetTest, ATornIndexFromAnUnpublishedSyncIsLeftOutAndNoted) {
+  ASSERT_TRUE(Sync("first").ok());
+  // As a power loss after an index was written but before the barrier could
+  // leave it: a damaged index object that no commit needs.
+  ASSERT_TRUE(store_.Put(ObjectKey(ObjectKind::kIndex, Sha256("torn")), "PROXIDX1\x01").ok());
+  auto index = repo_->LoadBlobIndex();
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  EXPECT_EQ((*index)->damaged().size(), 1u);
+  WriteTestFile(src_ + "/more.txt", "more");
+  EXPECT_TRUE(Sync("second").ok());
+  auto fsck = CheckStore(*repo_, refs_, true, 2, nullptr);
+  ASSERT_TRUE(fsck.ok());
+  EXPECT_TRUE(fsck->problems.empty());
+  EXPECT_EQ(fsck->notes.size(), 1u);
+}
+
 TEST_F(DatasetTest, RevisionsResolveByTagAndAbbreviatedIdAndExplainFailures) {
   auto first = Sync("first");
   ASSERT_TRUE(first.ok());

@@ -127,6 +127,7 @@ int CmdSync(CommandContext& ctx, const SyncArgs& args) {
   opts.force = args.force;
   opts.threads = ctx.threads;
   opts.compress = args.compress;
+  opts.list_changes = ctx.verbose;
   int64_t start = ctx.env.clock->MonotonicNanos();
   Syncer syncer(&ctx.repo(), &ctx.refs(), ctx.env.clock, &ctx.progress);
   Result<SyncReport> report = [&] {

@@ -2,31 +2,40 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <random>
 
 namespace proxima {
 
-void BlobIndex::Add(const ObjectId& pack, const std::vector<PackedBlob>& blobs) {
+uint32_t BlobIndex::AddPack(const ObjectId& pack) {
   auto [it, inserted] = pack_ordinals_.emplace(pack, static_cast<uint32_t>(packs_.size()));
   if (inserted) packs_.push_back(pack);
-  blobs_.reserve(blobs_.size() + blobs.size());
-  for (const PackedBlob& b : blobs) {
-    Location loc;
-    loc.pack = it->second;
-    loc.offset = b.offset;
-    loc.stored_length = static_cast<uint32_t>(b.stored_length);
-    loc.raw_length = static_cast<uint32_t>(b.raw_length);
-    loc.encoding = b.encoding;
-    blobs_.push_back({b.id, loc});
-  }
-  sorted_ = blobs.empty() && sorted_;
+  return it->second;
+}
+
+void BlobIndex::AddBlob(uint32_t pack, const PackedBlob& b) {
+  Location loc;
+  loc.pack = pack;
+  loc.offset = b.offset;
+  loc.stored_length = static_cast<uint32_t>(b.stored_length);
+  loc.raw_length = static_cast<uint32_t>(b.raw_length);
+  loc.encoding = b.encoding;
+  blobs_.push_back({b.id, loc});
+  sorted_ = false;
+}
+
+void BlobIndex::Add(const ObjectId& pack, const std::vector<PackedBlob>& blobs) {
+  uint32_t ordinal = AddPack(pack);
+  for (const PackedBlob& b : blobs) AddBlob(ordinal, b);
 }
 
 void BlobIndex::Finalize() {
   if (sorted_) return;
-  std::stable_sort(blobs_.begin(), blobs_.end(),
-                   [](const Entry& a, const Entry& b) { return a.id < b.id; });
-  // A blob stored twice (two writers raced) keeps its first location.
+  // In place (no second copy of the array); a blob stored twice (two writers
+  // raced) keeps either location: both hold the same bytes.
+  std::sort(blobs_.begin(), blobs_.end(), [](const Entry& a, const Entry& b) {
+    return std::memcmp(a.id.data(), b.id.data(), Hash256::kSize) < 0;
+  });
   blobs_.erase(std::unique(blobs_.begin(), blobs_.end(),
                            [](const Entry& a, const Entry& b) { return a.id == b.id; }),
                blobs_.end());
@@ -98,25 +107,32 @@ Result<Commit> Repository::LoadCommit(const ObjectId& id) {
 }
 
 Result<std::unique_ptr<BlobIndex>> Repository::LoadBlobIndex() {
-  std::vector<ObjectId> ids;
+  std::vector<ObjectInfo> infos;
   PROXIMA_RETURN_IF_ERROR(
       store_->List(KindPrefix(ObjectKind::kIndex), [&](const ObjectInfo& info) -> Status {
-        auto id = IdFromKey(ObjectKind::kIndex, info.key);
-        if (id) ids.push_back(*id);
+        if (IdFromKey(ObjectKind::kIndex, info.key)) infos.push_back(info);
         return Status::Ok();
       }));
   auto index = std::make_unique<BlobIndex>();
-  for (const ObjectId& id : ids) {
+  uint64_t total_bytes = 0;
+  for (const ObjectInfo& info : infos) total_bytes += info.size;
+  index->Reserve(total_bytes / 40);  // a blob record is 40 to 50 bytes
+  for (const ObjectInfo& info : infos) {
+    ObjectId id = *IdFromKey(ObjectKind::kIndex, info.key);
     auto bytes = GetVerified(ObjectKind::kIndex, id);
     if (!bytes.ok() && !bytes.status().IsCorruption()) return bytes.status();
-    auto packs = bytes.ok() ? DecodeIndex(*bytes, ObjectKey(ObjectKind::kIndex, id))
-                            : Result<std::vector<IndexedPack>>(bytes.status());
-    if (!packs.ok()) {
-      if (!packs.status().IsCorruption()) return packs.status();
-      index->damaged().push_back(packs.status().message());
-      continue;
+    uint32_t pack = 0;
+    size_t before = index->blob_count();
+    Status s = bytes.ok()
+                   ? VisitIndex(
+                         *bytes, info.key, [&](const ObjectId& p) { pack = index->AddPack(p); },
+                         [&](const PackedBlob& b) { index->AddBlob(pack, b); })
+                   : bytes.status();
+    if (!s.ok()) {
+      if (!s.IsCorruption()) return s;
+      index->Truncate(before);  // none of a damaged index is trusted
+      index->damaged().push_back(s.message());
     }
-    for (const IndexedPack& p : *packs) index->Add(p.pack, p.blobs);
   }
   index->Finalize();
   return index;

@@ -27,6 +27,12 @@ class BlobIndex {
   };
 
   void Add(const ObjectId& pack, const std::vector<PackedBlob>& blobs);
+  // The same, one piece at a time: AddPack returns the ordinal for AddBlob.
+  uint32_t AddPack(const ObjectId& pack);
+  void AddBlob(uint32_t pack, const PackedBlob& blob);
+  void Reserve(size_t blobs) { blobs_.reserve(blobs); }
+  // Drops blobs added after the first `count`.
+  void Truncate(size_t count) { blobs_.resize(count); }
   // Sorts what was added; call after the last Add and before Find.
   void Finalize();
   const Location* Find(const ObjectId& blob) const;

@@ -91,21 +91,43 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   report.folder_head = cache.head;
   report.dataset_head = head_id;
   phase("scanning", 0, 0);
+  // The stat cache's bytes are released during the scan and read again
+  // after it, so that a sync of a million files never holds both at their
+  // peak (the scan assembles its list from per-folder parts).
+  reader = StatCacheReader();
   PROXIMA_ASSIGN_OR_RETURN(ScanResult scan, ScanFolder(wd.root()));
   std::vector<FileState>& entries = scan.entries;
   report.skipped = std::move(scan.skipped);
+  if (!flattened) {
+    PROXIMA_ASSIGN_OR_RETURN(reader, StatCacheReader::Open(wd.StatePath("statcache")));
+    if (reader.head() != cache.head) {
+      return Status::Aborted("folder '" + wd.root() +
+                             "' was synced by another command meanwhile; run the sync again");
+    }
+  }
 
   // Merge the scan with the stat cache (both in walk order): reuse the
   // content of files whose stat is unchanged; the rest must be read. What
   // the cache said about those is kept aside and the cache is released, so a
   // sync of a million files holds one list of them, not two.
+  // Counts always; the list of changes only when asked for (a first sync of
+  // a million files would otherwise hold a million entries for nothing).
+  auto record = [&](Change::Kind kind, const FileState& f, uint64_t old_size, uint64_t new_size) {
+    if (kind == Change::kAdded) ++report.changes.added;
+    if (kind == Change::kModified) ++report.changes.modified;
+    if (kind == Change::kDeleted) ++report.changes.deleted;
+    if (options.list_changes) report.changed.push_back({kind, f.path, f.type, old_size, new_size});
+  };
   std::vector<size_t> to_read;
-  std::vector<std::optional<FileState>> old_of_read;  // parallel to to_read
+  // What the cache said about files that must be read: old_slot[k] indexes
+  // `olds` for to_read[k], or is -1 when the file is new.
+  std::vector<int32_t> old_slot;
+  std::vector<FileState> olds;
   uint64_t bytes_to_read = 0;
   {
     auto deleted = [&](const FileState& gone) {
       if (IsFileLike(gone.type)) {
-        report.changed.push_back({Change::kDeleted, gone.path, gone.type, gone.size, 0});
+        record(Change::kDeleted, gone, gone.size, 0);
       }
     };
     FileState cur;
@@ -120,14 +142,15 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
       if (e.type == EntryType::kFile && !(match && e.SameStat(cur))) {
         to_read.push_back(i);
         bytes_to_read += e.size;
-        old_of_read.push_back(match ? std::optional<FileState>(std::move(cur)) : std::nullopt);
+        old_slot.push_back(match ? static_cast<int32_t>(olds.size()) : -1);
+        if (match) olds.push_back(std::move(cur));
       } else if (e.type == EntryType::kFile) {
         e.chunks = std::move(cur.chunks);
       } else if (e.type == EntryType::kSymlink) {
         if (!match || cur.type == EntryType::kDirectory) {
-          report.changed.push_back({Change::kAdded, e.path, e.type, 0, e.size});
+          record(Change::kAdded, e, 0, e.size);
         } else if (!e.SameContent(cur)) {
-          report.changed.push_back({Change::kModified, e.path, e.type, cur.size, e.size});
+          record(Change::kModified, e, cur.size, e.size);
         }
       }
       if (match) {
@@ -187,7 +210,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   {
     for (size_t k = 0; k < to_read.size(); ++k) {
       FileState& e = entries[to_read[k]];
-      std::optional<FileState>& old = old_of_read[k];
+      FileState* old = old_slot[k] < 0 ? nullptr : &olds[static_cast<size_t>(old_slot[k])];
       if (dropped[to_read[k]]) {
         if (old) {
           e = std::move(*old);  // keep the previous version rather than delete it
@@ -196,12 +219,12 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
         continue;
       }
       if (!old || old->type == EntryType::kDirectory) {
-        report.changed.push_back({Change::kAdded, e.path, e.type, 0, e.size});
+        record(Change::kAdded, e, 0, e.size);
       } else if (!e.SameContent(*old)) {
-        report.changed.push_back({Change::kModified, e.path, e.type, old->size, e.size});
+        record(Change::kModified, e, old->size, e.size);
       }
     }
-    std::vector<std::optional<FileState>>().swap(old_of_read);
+    std::vector<FileState>().swap(olds);
     size_t kept = 0;
     for (size_t i = 0; i < entries.size(); ++i) {
       if (dropped[i]) continue;
@@ -211,11 +234,6 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     entries.resize(kept);
     std::sort(report.changed.begin(), report.changed.end(),
               [](const Change& a, const Change& b) { return ComparePaths(a.path, b.path) < 0; });
-    for (const Change& ch : report.changed) {
-      if (ch.kind == Change::kAdded) ++report.changes.added;
-      if (ch.kind == Change::kModified) ++report.changes.modified;
-      if (ch.kind == Change::kDeleted) ++report.changes.deleted;
-    }
   }
 
   std::vector<IndexedPack> packs = std::move(adopted);

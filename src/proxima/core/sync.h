@@ -21,8 +21,10 @@ struct SyncOptions {
   bool force = false;
   // Report what a sync would do; store nothing, change nothing (status).
   bool dry_run = false;
-  int threads = 0;  // 0: one per core
+  int threads = 0;  // 0: DefaultThreads()
   bool compress = false;
+  // Fill SyncReport::changed with every change (counts are always kept).
+  bool list_changes = true;
 };
 
 struct Change {
@@ -42,7 +44,7 @@ struct SyncReport {
   ObjectId dataset_head;  // the dataset's head when the sync started
   CommitStats stats;
   CommitChanges changes;
-  std::vector<Change> changed;  // walk order
+  std::vector<Change> changed;  // walk order; only with list_changes
   std::vector<SkippedPath> skipped;
   uint64_t files_read = 0;
   uint64_t bytes_read = 0;

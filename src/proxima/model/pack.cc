@@ -186,7 +186,9 @@ std::string EncodeIndex(const std::vector<IndexedPack>& packs) {
   return out;
 }
 
-Result<std::vector<IndexedPack>> DecodeIndex(std::string_view in, std::string_view what) {
+Status VisitIndex(std::string_view in, std::string_view what,
+                  const std::function<void(const ObjectId& pack)>& pack,
+                  const std::function<void(const PackedBlob& blob)>& blob) {
   auto corrupt = [&](std::string_view why) {
     return Status::Corruption("index " + std::string(what) + ": " + std::string(why));
   };
@@ -196,20 +198,31 @@ Result<std::vector<IndexedPack>> DecodeIndex(std::string_view in, std::string_vi
   if (!GetFixed32(&in, &version) || version != kVersion) return corrupt("unknown version");
   uint64_t npacks = 0;
   if (!GetVarint64(&in, &npacks) || npacks > in.size() / 33) return corrupt("bad pack count");
-  std::vector<IndexedPack> packs(npacks);
-  for (IndexedPack& p : packs) {
+  for (uint64_t p = 0; p < npacks; ++p) {
     std::string_view id;
     uint64_t nblobs = 0;
     if (!GetBytes(&in, 32, &id) || !GetVarint64(&in, &nblobs) || nblobs > in.size() / 33) {
       return corrupt("truncated");
     }
-    p.pack = ObjectId(reinterpret_cast<const uint8_t*>(id.data()));
-    p.blobs.resize(nblobs);
-    for (PackedBlob& b : p.blobs) {
+    pack(ObjectId(reinterpret_cast<const uint8_t*>(id.data())));
+    for (uint64_t i = 0; i < nblobs; ++i) {
+      PackedBlob b;
       if (!GetBlobRecord(&in, &b)) return corrupt("bad blob record");
+      blob(b);
     }
   }
   if (!in.empty()) return corrupt("trailing bytes");
+  return Status::Ok();
+}
+
+Result<std::vector<IndexedPack>> DecodeIndex(std::string_view in, std::string_view what) {
+  std::vector<IndexedPack> packs;
+  PROXIMA_RETURN_IF_ERROR(VisitIndex(
+      in, what,
+      [&](const ObjectId& id) {
+        packs.push_back({id, {}});
+      },
+      [&](const PackedBlob& b) { packs.back().blobs.push_back(b); }));
   return packs;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,5 +80,10 @@ struct IndexedPack {
 };
 std::string EncodeIndex(const std::vector<IndexedPack>& packs);
 Result<std::vector<IndexedPack>> DecodeIndex(std::string_view bytes, std::string_view what);
+// Decodes an index object without building it in memory: `pack` is called
+// for each pack, then `blob` for each of its blobs.
+Status VisitIndex(std::string_view bytes, std::string_view what,
+                  const std::function<void(const ObjectId& pack)>& pack,
+                  const std::function<void(const PackedBlob& blob)>& blob);
 
 }  // namespace proxima
