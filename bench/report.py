@@ -207,6 +207,11 @@ def growth_target(res, ds, limit):
     if None not in (before, after, changed):
         ratio = (after - before) / changed
         v.measured = f"+{mb(after - before)} for {mb(changed)} changed"
+        pb = res.metric(ds, "proxima_packs_before_mutation")
+        pa = res.metric(ds, "proxima_packs_after_mutation")
+        if None not in (pb, pa):
+            # Content (packs) versus metadata (trees of every changed folder, index, commit).
+            v.measured += f" (file content +{mb(pa - pb)}, trees/index/commit +{mb(after - before - (pa - pb))})"
         v.value = f"{ratio:.2f} (≤ {limit:g})"
         v.ok = ratio <= limit
     return v

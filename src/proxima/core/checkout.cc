@@ -159,9 +159,10 @@ Result<RestoreReport> CheckoutCommit(Repository& repo, RefStore& refs, Clock& cl
     if (!staged.empty()) {
       StartPhase(progress, "loading index", 0, 0);
       PROXIMA_ASSIGN_OR_RETURN(auto index, repo.LoadBlobIndex());
-      std::vector<const FileState*> ptrs;
-      for (const FileState& f : staged) ptrs.push_back(&f);
-      PROXIMA_RETURN_IF_ERROR(WriteFiles(repo, *index, staging_fd.get(), ptrs, threads, progress));
+      std::vector<FileState*> ptrs;
+      for (FileState& f : staged) ptrs.push_back(&f);
+      PROXIMA_RETURN_IF_ERROR(WriteFiles(repo, *index, staging_fd.get(), ptrs,
+                                         /*finish_files=*/false, threads, progress));
       PROXIMA_RETURN_IF_ERROR(SyncFilesystem(staging_fd.get(), "'" + staging + "'"));
     }
 

@@ -70,8 +70,11 @@ Status WriteDirect(int fd, std::string_view data, const FileState& f) {
   return PwriteAll(fd, data, 0, f);
 }
 
-Status WriteAt(int dest_fd, const FileState& f, uint64_t offset, std::string_view data) {
-  bool whole = f.chunks.size() == 1;
+// Writes `data` at `offset` of file `f`. A file written in one piece and
+// `finish` set gets its final mode and its stat fields here, on the open
+// file, which spares two path lookups per file later.
+Status WriteAt(int dest_fd, FileState& f, uint64_t offset, std::string_view data, bool finish) {
+  bool whole = f.chunks.size() <= 1;
   int flags = O_WRONLY | O_CREAT | (whole ? O_TRUNC : 0);
   UniqueFd fd(OpenBeneath(dest_fd, f.path, flags, 0600));
   if (!fd.valid()) return ErrnoStatus(errno, "cannot create " + QuotePath(f.path));
@@ -80,13 +83,23 @@ Status WriteAt(int dest_fd, const FileState& f, uint64_t offset, std::string_vie
   } else {
     PROXIMA_RETURN_IF_ERROR(PwriteAll(fd.get(), data, offset, f));
   }
+  if (whole && finish) {
+    struct stat st;
+    if (::fchmod(fd.get(), f.mode) != 0 || ::fstat(fd.get(), &st) != 0) {
+      return ErrnoStatus(errno, "cannot set the mode of " + QuotePath(f.path));
+    }
+    f.mtime_ns = TimespecNanos(st.st_mtim);
+    f.ctime_ns = TimespecNanos(st.st_ctim);
+    f.inode = st.st_ino;
+  }
   return fd.Close(QuotePath(f.path));
 }
 
 }  // namespace
 
 Status WriteFiles(Repository& repo, const BlobIndex& index, int dest_fd,
-                  const std::vector<const FileState*>& files, int threads, Progress* progress) {
+                  const std::vector<FileState*>& files, bool finish_files, int threads,
+                  Progress* progress) {
   std::vector<Target> targets;
   uint64_t total_bytes = 0;
   for (uint32_t i = 0; i < files.size(); ++i) {
@@ -110,9 +123,9 @@ Status WriteFiles(Repository& repo, const BlobIndex& index, int dest_fd,
     }
   }
   StartPhase(progress, "writing files", files.size(), total_bytes);
-  for (const FileState* f : files) {
+  for (FileState* f : files) {
     if (!f->chunks.empty()) continue;
-    PROXIMA_RETURN_IF_ERROR(WriteAt(dest_fd, *f, 0, {}));
+    PROXIMA_RETURN_IF_ERROR(WriteAt(dest_fd, *f, 0, {}, finish_files));
     AddFiles(progress, 1);
   }
   std::sort(targets.begin(), targets.end(),
@@ -129,8 +142,8 @@ Status WriteFiles(Repository& repo, const BlobIndex& index, int dest_fd,
             std::equal_range(targets.begin(), targets.end(), Target{id, 0, 0},
                              [](const Target& a, const Target& b) { return a.blob < b.blob; });
         for (auto it = lo; it != hi; ++it) {
-          const FileState& f = *files[it->file];
-          PROXIMA_RETURN_IF_ERROR(WriteAt(dest_fd, f, it->offset, raw));
+          FileState& f = *files[it->file];
+          PROXIMA_RETURN_IF_ERROR(WriteAt(dest_fd, f, it->offset, raw, finish_files));
           AddBytes(progress, raw.size());
           if (written[it->file].fetch_add(raw.size()) + raw.size() == f.size) {
             AddFiles(progress, 1);
@@ -171,8 +184,8 @@ Result<RestoreReport> CloneCommit(Repository& repo, Clock& clock, const std::str
     PROXIMA_RETURN_IF_ERROR(FlattenTree(repo, commit.tree, "", &cache.entries, &cache.trees));
     UniqueFd root(::open(tmp.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!root.valid()) return ErrnoStatus(errno, "cannot open '" + tmp + "'");
-    std::vector<const FileState*> files;
-    for (const FileState& e : cache.entries) {
+    std::vector<FileState*> files;
+    for (FileState& e : cache.entries) {
       if (e.type == EntryType::kDirectory) {
         if (::mkdirat(root.get(), e.path.c_str(), 0700) != 0) {
           return ErrnoStatus(errno, "cannot create folder " + QuotePath(e.path));
@@ -186,7 +199,8 @@ Result<RestoreReport> CloneCommit(Repository& repo, Clock& clock, const std::str
     report.files_written = files.size();
     StartPhase(progress, "loading index", 0, 0);
     PROXIMA_ASSIGN_OR_RETURN(auto index, repo.LoadBlobIndex());
-    PROXIMA_RETURN_IF_ERROR(WriteFiles(repo, *index, root.get(), files, threads, progress));
+    PROXIMA_RETURN_IF_ERROR(
+        WriteFiles(repo, *index, root.get(), files, /*finish_files=*/true, threads, progress));
     // Links last: no file is ever written through one.
     for (const FileState& e : cache.entries) {
       if (e.type != EntryType::kSymlink) continue;
@@ -195,13 +209,20 @@ Result<RestoreReport> CloneCommit(Repository& repo, Clock& clock, const std::str
       }
       ++report.symlinks;
     }
+    // Modes and stat fields of what WriteFiles did not finish: folders
+    // (deepest first, so that a read-only one is closed last), links and
+    // files written in several pieces.
     for (auto it = cache.entries.rbegin(); it != cache.entries.rend(); ++it) {
-      if (it->type == EntryType::kSymlink) continue;
+      bool finished = it->type == EntryType::kFile && it->inode != 0;
+      if (it->type == EntryType::kSymlink || finished) continue;
       if (::fchmodat(root.get(), it->path.c_str(), it->mode, 0) != 0) {
         return ErrnoStatus(errno, "cannot set the mode of " + QuotePath(it->path));
       }
     }
-    for (FileState& e : cache.entries) PROXIMA_RETURN_IF_ERROR(StatEntry(root.get(), &e));
+    for (FileState& e : cache.entries) {
+      if (e.type == EntryType::kFile && e.inode != 0) continue;
+      PROXIMA_RETURN_IF_ERROR(StatEntry(root.get(), &e));
+    }
     if (::fchmod(root.get(), 0755) != 0) return ErrnoStatus(errno, "cannot chmod '" + tmp + "'");
     PROXIMA_ASSIGN_OR_RETURN(WorkDir wd, WorkDir::Bind(tmp, dataset, commit_id));
     PROXIMA_RETURN_IF_ERROR(wd.WriteStatCache(cache, false, clock.NowUnixNanos()));

@@ -24,9 +24,13 @@ struct RestoreReport {
 
 // Writes `files` (paths relative to `dest_fd`, parents already present, no
 // symbolic link on the way) with content fetched pack by pack and verified
-// blob by blob. Files are created with mode 0600; callers set final modes.
+// blob by blob. Files are created with mode 0600. With `finish_files`, a
+// file written in one piece (most) gets its final mode at once and its stat
+// fields filled in from the open file; its `inode` is then non-zero, and
+// the caller finishes the others.
 Status WriteFiles(Repository& repo, const BlobIndex& index, int dest_fd,
-                  const std::vector<const FileState*>& files, int threads, Progress* progress);
+                  const std::vector<FileState*>& files, bool finish_files, int threads,
+                  Progress* progress);
 
 // `proxima data clone`: materializes `commit` of `dataset` into the new folder
 // `dest` (absent, or an empty directory) and binds it to the dataset. The
