@@ -8,10 +8,9 @@ PackWriter::PackWriter(Repository* repo, const BlobIndex* known, Options options
       known_(known),
       options_(options),
       on_pack_(std::move(on_pack)),
-      // Room for a full pack plus one maximal blob and the trailer, so the
-      // buffer never grows (growing doubles it and faults in fresh pages).
-      builder_(
-          AlignedBuffer(options_.target_pack_bytes + repo->config().chunker.max_size + (1 << 20))) {
+      // Room for a full pack plus a typical last blob and the trailer, so the
+      // buffer rarely grows (growing doubles it and faults in fresh pages).
+      builder_(AlignedBuffer(options_.target_pack_bytes + (1 << 20))) {
   uploader_ = std::thread([this] { UploadLoop(); });
 }
 

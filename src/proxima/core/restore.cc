@@ -178,6 +178,10 @@ Result<RestoreReport> CloneCommit(Repository& repo, Clock& clock, const std::str
     RestoreReport report;
     report.commit = commit_id;
     PROXIMA_ASSIGN_OR_RETURN(Commit commit, repo.LoadCommit(commit_id));
+    // The index first: its loading needs scratch memory that is free again
+    // before the file list of a million entries is built.
+    StartPhase(progress, "loading index", 0, 0);
+    PROXIMA_ASSIGN_OR_RETURN(auto index, repo.LoadBlobIndex());
     StartPhase(progress, "reading trees", 0, 0);
     StatCache cache;
     cache.head = commit_id;
@@ -197,8 +201,6 @@ Result<RestoreReport> CloneCommit(Repository& repo, Clock& clock, const std::str
       }
     }
     report.files_written = files.size();
-    StartPhase(progress, "loading index", 0, 0);
-    PROXIMA_ASSIGN_OR_RETURN(auto index, repo.LoadBlobIndex());
     PROXIMA_RETURN_IF_ERROR(
         WriteFiles(repo, *index, root.get(), files, /*finish_files=*/true, threads, progress));
     // Links last: no file is ever written through one.
