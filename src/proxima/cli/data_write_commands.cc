@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "proxima/base/parallel.h"
 #include "proxima/cli/data_commands.h"
 #include "proxima/cli/output.h"
 #include "proxima/core/history.h"
@@ -247,7 +248,7 @@ int CmdClone(CommandContext& ctx, const std::string& spec, const std::string& de
   Result<RestoreReport> report = [&] {
     ProgressPrinter printer(&ctx.progress, ctx.env.clock, ctx.env.stderr_is_tty && !ctx.quiet);
     return CloneCommit(ctx.repo(), *ctx.env.clock, rev->dataset, rev->commit, target,
-                       ctx.threads > 0 ? ctx.threads : 4, &ctx.progress);
+                       ctx.threads > 0 ? ctx.threads : DefaultThreads(), &ctx.progress);
   }();
   if (!report.ok()) return ReportError(report.status());
   double secs = static_cast<double>(ctx.env.clock->MonotonicNanos() - start) / 1e9;
@@ -284,7 +285,7 @@ int CmdCheckout(CommandContext& ctx, const std::string& rev_arg, bool force) {
   Result<RestoreReport> report = [&] {
     ProgressPrinter printer(&ctx.progress, ctx.env.clock, ctx.env.stderr_is_tty && !ctx.quiet);
     return CheckoutCommit(ctx.repo(), ctx.refs(), *ctx.env.clock, *wd, rev->commit, force,
-                          ctx.threads > 0 ? ctx.threads : 4, &ctx.progress);
+                          ctx.threads > 0 ? ctx.threads : DefaultThreads(), &ctx.progress);
   }();
   if (!report.ok()) return ReportError(report.status());
   for (const std::string& note : report->notes) {
