@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "proxima/cli/change_output.h"
 #include "proxima/cli/data_commands.h"
 #include "proxima/cli/output.h"
 #include "proxima/core/diff.h"
@@ -118,27 +119,13 @@ int CmdDiff(CommandContext& ctx, const std::string& a, const std::string& b) {
   }
   if (ctx.json) {
     json list = json::array();
-    for (const Change& c : *changes) {
-      list.push_back({{"change", std::string(1, static_cast<char>(c.kind))},
-                      {"path", JsonPath(c.path)},
-                      {"type", EntryTypeName(c.type)},
-                      {"old_size", c.old_size},
-                      {"new_size", c.new_size}});
-    }
+    for (const Change& c : *changes) list.push_back(ChangeJson(c));
     json out = {{"from", ra->commit.Hex()}, {"to", rb->commit.Hex()}, {"added", added},
                 {"modified", modified},     {"deleted", deleted},     {"changes", list}};
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  for (const Change& c : *changes) {
-    if (c.kind == Change::kModified) {
-      std::printf("M  %s  %s -> %s\n", QuotePath(c.path).c_str(), HumanBytes(c.old_size).c_str(),
-                  HumanBytes(c.new_size).c_str());
-    } else {
-      std::printf("%c  %s  %s\n", static_cast<char>(c.kind), QuotePath(c.path).c_str(),
-                  HumanBytes(c.kind == Change::kAdded ? c.new_size : c.old_size).c_str());
-    }
-  }
+  for (const Change& c : *changes) PrintChange(c);
   std::printf("%s added, %s modified, %s deleted (%s -> %s)\n", Grouped(added).c_str(),
               Grouped(modified).c_str(), Grouped(deleted).c_str(), HumanBytes(bytes_out).c_str(),
               HumanBytes(bytes_in).c_str());

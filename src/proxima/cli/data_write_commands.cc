@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "proxima/base/parallel.h"
+#include "proxima/cli/change_output.h"
 #include "proxima/cli/data_commands.h"
 #include "proxima/cli/output.h"
 #include "proxima/core/history.h"
@@ -30,23 +31,6 @@ std::string DefaultAuthor() {
   char host[HOST_NAME_MAX + 1] = "localhost";
   gethostname(host, sizeof(host));
   return std::string(user && *user ? user : "unknown") + "@" + host;
-}
-
-json ChangeJson(const Change& c) {
-  return {{"change", std::string(1, static_cast<char>(c.kind))},
-          {"path", JsonPath(c.path)},
-          {"type", EntryTypeName(c.type)},
-          {"old_size", c.old_size},
-          {"new_size", c.new_size}};
-}
-
-void PrintChange(const Change& c) {
-  std::string sizes;
-  if (c.kind == Change::kAdded) sizes = HumanBytes(c.new_size);
-  if (c.kind == Change::kDeleted) sizes = HumanBytes(c.old_size);
-  if (c.kind == Change::kModified) sizes = HumanBytes(c.old_size) + " -> " + HumanBytes(c.new_size);
-  std::printf("%c  %s  (%s)\n", static_cast<char>(c.kind), QuotePath(c.path).c_str(),
-              sizes.c_str());
 }
 
 // Prints skipped paths; returns 3 when some files could not be read.

@@ -50,10 +50,14 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   if (!options.dry_run) PROXIMA_RETURN_IF_ERROR(wd.RecoverPending(*refs_));
 
   PROXIMA_ASSIGN_OR_RETURN(std::optional<ObjectId> head, refs_->GetRef(dataset, kHeadRef));
-  PROXIMA_ASSIGN_OR_RETURN(StatCacheReader reader,
-                           StatCacheReader::Open(wd.StatePath("statcache")));
-  StatCache cache;  // its head and trees; entries are streamed from `reader`
-  cache.head = reader.head();
+  // Only the head now; the entries are streamed from `reader` after the scan,
+  // so that a sync of a million files never holds the cache's bytes and the
+  // scan's list (assembled from per-folder parts) at their peaks together.
+  StatCacheReader reader;
+  StatCache cache;  // its head and trees
+  PROXIMA_ASSIGN_OR_RETURN(StatCacheReader::Header header,
+                           StatCacheReader::ReadHeader(wd.StatePath("statcache")));
+  cache.head = header.head;
   ObjectId head_id = head.value_or(ObjectId());
   if (cache.head != head_id && !options.force && !options.dry_run) {
     return Status::FailedPrecondition(
@@ -63,7 +67,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
         "; run 'proxima data checkout' to move to it (local changes are lost) or 'proxima data "
         "sync --force' to commit this folder on top of it");
   }
-  bool flattened = reader.done() && !cache.head.IsZero();
+  bool flattened = header.entries == 0 && !cache.head.IsZero();
   if (flattened) {
     // A folder freshly bound to a dataset that has commits: compare with them.
     PROXIMA_ASSIGN_OR_RETURN(Commit c, repo_->LoadCommit(cache.head));
@@ -91,9 +95,6 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   report.folder_head = cache.head;
   report.dataset_head = head_id;
   phase("scanning", 0, 0);
-  // The stat cache's bytes are released during the scan and read again
-  // after it, so that a sync of a million files never holds both at their
-  // peak (the scan assembles its list from per-folder parts).
   reader = StatCacheReader();
   PROXIMA_ASSIGN_OR_RETURN(ScanResult scan, ScanFolder(wd.root()));
   std::vector<FileState>& entries = scan.entries;

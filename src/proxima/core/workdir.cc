@@ -150,6 +150,29 @@ Result<StatCacheReader> StatCacheReader::Open(const std::string& path) {
   return r;
 }
 
+Result<StatCacheReader::Header> StatCacheReader::ReadHeader(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Header{};
+    return ErrnoStatus(errno, "cannot open '" + path + "'");
+  }
+  std::string header;
+  Status s = PreadAll(fd, kStatMagic.size() + 4 + 32 + 10, 0, &header, path);
+  ::close(fd);
+  PROXIMA_RETURN_IF_ERROR(s);
+  Header out;
+  std::string_view rest = header, magic, head;
+  uint32_t version = 0;
+  if (!GetBytes(&rest, kStatMagic.size(), &magic) || magic != kStatMagic ||
+      !GetFixed32(&rest, &version) || version != kStatVersion || !GetBytes(&rest, 32, &head) ||
+      !GetVarint64(&rest, &out.entries)) {
+    return Status::Corruption("stat cache '" + path +
+                              "' is damaged; delete it and the next sync re-reads every file");
+  }
+  out.head = ObjectId(reinterpret_cast<const uint8_t*>(head.data()));
+  return out;
+}
+
 Status StatCacheReader::Damaged() const {
   return Status::Corruption("stat cache '" + path_ +
                             "' is damaged; delete it and the next sync re-reads every file");

@@ -22,6 +22,13 @@ class StatCacheReader {
  public:
   // An empty cache (no file yet) reads as no entries and a zero head.
   static Result<StatCacheReader> Open(const std::string& path);
+  // Only the header, from the file's first bytes: the head (zero when there
+  // is no file) and the number of entries.
+  struct Header {
+    ObjectId head;
+    uint64_t entries = 0;
+  };
+  static Result<Header> ReadHeader(const std::string& path);
 
   const ObjectId& head() const { return head_; }
   // True when no entry is left to read.
