@@ -13,4 +13,12 @@ static int64_t Read(clockid_t id) {
 int64_t SystemClock::NowUnixNanos() { return Read(CLOCK_REALTIME); }
 int64_t SystemClock::MonotonicNanos() { return Read(CLOCK_MONOTONIC); }
 
+void SystemClock::SleepFor(int64_t ns) {
+  if (ns <= 0) return;
+  struct timespec ts = {static_cast<time_t>(ns / 1'000'000'000),
+                        static_cast<long>(ns % 1'000'000'000)};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
 }  // namespace proxima

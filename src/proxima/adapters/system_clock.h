@@ -9,6 +9,7 @@ class SystemClock : public Clock {
  public:
   int64_t NowUnixNanos() override;
   int64_t MonotonicNanos() override;
+  void SleepFor(int64_t ns) override;
 };
 
 }  // namespace proxima

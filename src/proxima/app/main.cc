@@ -5,6 +5,8 @@
 #include <cstdlib>
 
 #include "proxima/adapters/local_object_store.h"
+#include "proxima/adapters/retrying_object_store.h"
+#include "proxima/adapters/s3_object_store.h"
 #include "proxima/adapters/sqlite_ref_store.h"
 #include "proxima/adapters/system_clock.h"
 #include "proxima/base/file_util.h"
@@ -18,18 +20,35 @@ std::string HomeDir() {
   return std::string(home && *home ? home : "/tmp") + "/.proxima";
 }
 
-// PROXIMA_STORE selects the data lake: a folder path or file:// URL. The
-// default is $PROXIMA_HOME/store.
-proxima::Result<std::string> StoreFolder(const std::string& home) {
+// PROXIMA_STORE selects the data lake: a folder path, a file:// URL or an
+// s3://bucket/prefix URL (endpoint, region and credentials as the AWS SDKs
+// read them). The default is the folder $PROXIMA_HOME/store.
+proxima::Result<std::unique_ptr<proxima::ObjectStore>> OpenStore(const std::string& home,
+                                                                 proxima::Clock* clock) {
   const char* s = std::getenv("PROXIMA_STORE");
-  if (s == nullptr || *s == '\0') return home + "/store";
-  std::string spec = s;
-  if (spec.rfind("file://", 0) == 0) return spec.substr(7);
-  if (spec.find("://") != std::string::npos) {
-    return proxima::Status::InvalidArgument("PROXIMA_STORE='" + spec +
-                                            "': this build supports local folders only");
+  std::string spec = s == nullptr || *s == '\0' ? home + "/store" : s;
+  if (spec.rfind("s3://", 0) == 0) {
+    PROXIMA_ASSIGN_OR_RETURN(
+        proxima::S3Config config,
+        proxima::S3ConfigFromUrl(spec, [](const char* name) { return std::getenv(name); }));
+    auto s3 = std::make_unique<proxima::S3ObjectStore>(std::move(config), clock);
+    auto store = std::make_unique<proxima::RetryingObjectStore>(
+        std::move(s3), proxima::RetryPolicy{}, clock,
+        [](const proxima::Status& error, int attempt, int64_t delay_ns) {
+          std::fprintf(stderr, "proxima: %s; retrying in %.1f s\n", error.message().c_str(),
+                       static_cast<double>(delay_ns) / 1e9);
+        });
+    // A missing bucket or refused credentials fail here, with what to check.
+    PROXIMA_RETURN_IF_ERROR(static_cast<proxima::S3ObjectStore*>(store->inner())->CheckBucket());
+    return std::unique_ptr<proxima::ObjectStore>(std::move(store));
   }
-  return spec;
+  if (spec.rfind("file://", 0) == 0) spec = spec.substr(7);
+  if (spec.find("://") != std::string::npos) {
+    return proxima::Status::InvalidArgument(
+        "PROXIMA_STORE='" + spec + "': expected a folder, file://PATH or s3://BUCKET/PREFIX");
+  }
+  PROXIMA_ASSIGN_OR_RETURN(auto store, proxima::LocalObjectStore::Open(spec));
+  return std::unique_ptr<proxima::ObjectStore>(std::move(store));
 }
 
 }  // namespace
@@ -40,11 +59,7 @@ int main(int argc, char** argv) {
   env.home = HomeDir();
   env.clock = &clock;
   env.stderr_is_tty = isatty(STDERR_FILENO) == 1;
-  env.open_store = [&]() -> proxima::Result<std::unique_ptr<proxima::ObjectStore>> {
-    PROXIMA_ASSIGN_OR_RETURN(std::string folder, StoreFolder(env.home));
-    PROXIMA_ASSIGN_OR_RETURN(auto store, proxima::LocalObjectStore::Open(folder));
-    return std::unique_ptr<proxima::ObjectStore>(std::move(store));
-  };
+  env.open_store = [&]() { return OpenStore(env.home, &clock); };
   env.open_refs = [&]() -> proxima::Result<std::unique_ptr<proxima::RefStore>> {
     PROXIMA_RETURN_IF_ERROR(proxima::MakeDirs(env.home));
     return proxima::OpenSqliteRefStore(env.home + "/catalog.db");

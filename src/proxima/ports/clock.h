@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 namespace proxima {
@@ -13,18 +14,22 @@ class Clock {
   virtual int64_t NowUnixNanos() = 0;
   // A monotonic time for measuring durations.
   virtual int64_t MonotonicNanos() = 0;
+  // Blocks the calling thread for `ns` nanoseconds (a fake clock just moves).
+  virtual void SleepFor(int64_t ns) = 0;
 };
 
-// A clock that moves only when told to. Thread-compatible.
+// A clock that moves only when told to, or when a caller sleeps on it.
+// Thread-safe.
 class ManualClock : public Clock {
  public:
   explicit ManualClock(int64_t now_unix_ns = 1'700'000'000'000'000'000) : now_(now_unix_ns) {}
   int64_t NowUnixNanos() override { return now_; }
   int64_t MonotonicNanos() override { return now_; }
+  void SleepFor(int64_t ns) override { now_ += ns; }
   void Advance(int64_t ns) { now_ += ns; }
 
  private:
-  int64_t now_;
+  std::atomic<int64_t> now_;
 };
 
 }  // namespace proxima

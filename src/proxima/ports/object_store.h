@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "proxima/base/result.h"
 
@@ -58,6 +59,21 @@ class ObjectStore {
 
   // Removes `key`. Removing a missing key is OK.
   virtual Status Delete(std::string_view key) = 0;
+
+  // Removes every key of `keys` (missing ones are OK), in as few requests as
+  // the store allows (S3: 1,000 keys a request).
+  virtual Status DeleteMany(const std::vector<std::string>& keys) {
+    for (const std::string& key : keys) {
+      Status s = Delete(key);
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  // How many requests bulk work should keep in flight: 1 for a local disk
+  // (parallel writes only thrash it), more for a network store whose
+  // throughput comes from parallel requests.
+  virtual int PreferredConcurrency() const { return 1; }
 
   // Makes every object whose Put returned before this call durable. Writers
   // call it between the phases of the write order (docs/format.md) so that

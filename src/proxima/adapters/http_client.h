@@ -1,0 +1,63 @@
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxima/adapters/aws_sigv4.h"
+#include "proxima/base/result.h"
+
+namespace proxima {
+
+struct HttpRequest {
+  std::string_view method;  // GET, PUT, HEAD, POST, DELETE
+  std::string url;          // already encoded
+  HttpHeaders headers;
+  std::string_view body;          // sent as is for PUT and POST; not copied
+  size_t expected_body_size = 0;  // a hint to size the response buffer
+};
+
+struct HttpResponse {
+  long status = 0;
+  HttpHeaders headers;  // names in lower case
+  std::string body;
+
+  // The value of a response header, or "" when absent. `name` in lower case.
+  std::string Header(std::string_view name) const;
+};
+
+// A blocking HTTP/1.1 client over libcurl that keeps a pool of easy handles,
+// so that each thread's requests reuse a warm connection. Thread-safe: any
+// number of requests may be in flight at once, one per calling thread.
+//
+// A transport failure (refused, reset, timeout, a body shorter than its
+// Content-Length) is Unavailable and retryable; any HTTP status, even 500, is
+// a response for the caller to interpret.
+class HttpClient {
+ public:
+  struct Options {
+    long connect_timeout_ms = 10'000;
+    // A transfer slower than `low_speed_bytes` per second for
+    // `low_speed_seconds` is abandoned (a stalled server), never a slow one.
+    long low_speed_bytes = 1024;
+    long low_speed_seconds = 30;
+  };
+
+  explicit HttpClient(Options options);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  Result<HttpResponse> Send(const HttpRequest& request);
+
+ private:
+  void* Acquire();  // CURL*, kept opaque so that curl.h stays out of headers
+  void Release(void* handle);
+
+  Options options_;
+  std::mutex mu_;
+  std::vector<void*> idle_;
+};
+
+}  // namespace proxima
