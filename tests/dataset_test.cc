@@ -143,6 +143,42 @@ TEST_F(DatasetTest, CloneRestoresEveryByteAndLinkAndBindsTheFolder) {
   EXPECT_TRUE(status->changed.empty());
 }
 
+// Bodies damaged in transit (as a flaky network or proxy would) are read
+// again and the clone is exact; a store that damages every read fails the
+// clone with Corruption, and nothing is published.
+TEST_F(DatasetTest, DamagedReadsAreReadAgainAndNeverDelivered) {
+  auto first = Sync("first");
+  ASSERT_TRUE(first.ok());
+  FaultInjectingObjectStore::Faults faults;
+  faults.intact_gets = 1;  // the store's config
+  faults.truncated_gets = 1;
+  faults.corrupted_gets = 1;
+  FaultInjectingObjectStore flaky(&store_, faults);
+  auto repo_or = Repository::Open(&flaky, false);
+  ASSERT_TRUE(repo_or.ok()) << repo_or.status().ToString();
+  auto repo = std::move(repo_or).value();
+  std::string dest = tmp_.path() + "/clone";
+  auto r = CloneCommit(*repo, clock_, "ds", first->commit, dest, 2, nullptr);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(flaky.failures(), 2);
+  for (const char* f : {"a/one.bin", "a/two.bin", "b/c/big.bin", "top.csv", "empty"}) {
+    EXPECT_EQ(Slurp(dest + "/" + f), Slurp(src_ + "/" + f)) << f;
+  }
+
+  faults = {};
+  faults.truncated_gets = 1'000'000;
+  faults.intact_gets = 1;
+  FaultInjectingObjectStore broken(&store_, faults);
+  auto broken_or = Repository::Open(&broken, false);
+  ASSERT_TRUE(broken_or.ok()) << broken_or.status().ToString();
+  auto broken_repo = std::move(broken_or).value();
+  std::string dest2 = tmp_.path() + "/clone2";
+  auto bad = CloneCommit(*broken_repo, clock_, "ds", first->commit, dest2, 2, nullptr);
+  EXPECT_TRUE(bad.status().IsCorruption()) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("3 reads"), std::string::npos) << bad.status().message();
+  EXPECT_FALSE(std::filesystem::exists(dest2));
+}
+
 TEST_F(DatasetTest, CloneRefusesANonEmptyFolderAndLeavesNothingBehind) {
   auto first = Sync("first");
   ASSERT_TRUE(first.ok());

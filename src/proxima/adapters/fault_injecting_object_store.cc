@@ -14,7 +14,8 @@ Status FaultInjectingObjectStore::Enter() {
 
 void FaultInjectingObjectStore::Damage(std::string& body) {
   if (body.empty()) return;
-  int n = gets_++;
+  int n = gets_++ - faults_.intact_gets;
+  if (n < 0) return;
   if (faults_.truncate_gets || n < faults_.truncated_gets) {
     ++failures_;
     body.resize(body.size() / 2);

@@ -15,8 +15,8 @@ namespace proxima {
 // - the first `transient_failures` calls (of any kind) return `transient`
 //   (retryable) without reaching the inner store;
 // - reads return truncated bodies (always with `truncate_gets`, or the first
-//   `truncated_gets` of them) or bodies with one byte flipped (the first
-//   `corrupted_gets`);
+//   `truncated_gets` of them) or bodies with one byte flipped (the next
+//   `corrupted_gets`), after `intact_gets` reads that are left alone;
 // - every call first sleeps `delay_ns` on `clock` (a slow server).
 // Thread-safe; it does not own `inner`.
 class FaultInjectingObjectStore : public ObjectStore {
@@ -28,6 +28,7 @@ class FaultInjectingObjectStore : public ObjectStore {
     int transient_failures = 0;
     Status transient = Status::Unavailable("injected: 503 SlowDown");
     bool truncate_gets = false;
+    int intact_gets = 0;
     int truncated_gets = 0;
     int corrupted_gets = 0;
     int64_t delay_ns = 0;

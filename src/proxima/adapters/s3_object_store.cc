@@ -173,21 +173,13 @@ Status S3ObjectStore::ErrorFor(std::string_view op, std::string_view full_key,
 }
 
 Status S3ObjectStore::CheckBucket() {
-  PROXIMA_ASSIGN_OR_RETURN(HttpResponse r, Call("HEAD", "", {}, {}, {}));
+  // A GET rather than a HEAD: its error body says whether the bucket, the key
+  // or the policy is at fault.
+  PROXIMA_ASSIGN_OR_RETURN(
+      HttpResponse r,
+      Call("GET", "", {{"list-type", "2"}, {"max-keys", "1"}, {"prefix", config_.prefix}}, {}, {}));
   if (r.status == 200) return Status::Ok();
-  if (r.status == 404) {
-    HttpResponse fake = r;
-    fake.body = "<Error><Code>NoSuchBucket</Code></Error>";  // HEAD has no body
-    return ErrorFor("HEAD", "", fake);
-  }
-  if (r.status == 403 && r.body.empty()) {
-    // A HEAD cannot say why; a GET says whether the key or the policy is at fault.
-    PROXIMA_ASSIGN_OR_RETURN(HttpResponse g,
-                             Call("GET", "", {{"list-type", "2"}, {"max-keys", "1"}}, {}, {}));
-    if (g.status == 200) return Status::Ok();
-    return ErrorFor("GET", "", g);
-  }
-  return ErrorFor("HEAD", "", r);
+  return ErrorFor("list", config_.prefix, r);
 }
 
 Status S3ObjectStore::CreateBucket() {

@@ -32,14 +32,20 @@ proxima::Result<std::unique_ptr<proxima::ObjectStore>> OpenStore(const std::stri
         proxima::S3Config config,
         proxima::S3ConfigFromUrl(spec, [](const char* name) { return std::getenv(name); }));
     auto s3 = std::make_unique<proxima::S3ObjectStore>(std::move(config), clock);
+    proxima::RetryPolicy policy;
+    if (const char* limit = std::getenv("PROXIMA_RETRY_SECONDS"); limit && *limit) {
+      policy.total_time_limit_ns = static_cast<int64_t>(std::atof(limit) * 1e9);
+    }
     auto store = std::make_unique<proxima::RetryingObjectStore>(
-        std::move(s3), proxima::RetryPolicy{}, clock,
+        std::move(s3), policy, clock,
         [](const proxima::Status& error, int attempt, int64_t delay_ns) {
-          std::fprintf(stderr, "proxima: %s; retrying in %.1f s\n", error.message().c_str(),
-                       static_cast<double>(delay_ns) / 1e9);
+          std::fprintf(stderr, "proxima: %s; retrying in %.1f s (attempt %d)\n",
+                       error.message().c_str(), static_cast<double>(delay_ns) / 1e9, attempt + 1);
         });
-    // A missing bucket or refused credentials fail here, with what to check.
-    PROXIMA_RETURN_IF_ERROR(static_cast<proxima::S3ObjectStore*>(store->inner())->CheckBucket());
+    // A missing bucket or refused credentials fail here, with what to check;
+    // a server that is down is waited for, within the retry bound.
+    PROXIMA_RETURN_IF_ERROR(
+        store->List("config", [](const proxima::ObjectInfo&) { return proxima::Status::Ok(); }));
     return std::unique_ptr<proxima::ObjectStore>(std::move(store));
   }
   if (spec.rfind("file://", 0) == 0) spec = spec.substr(7);

@@ -47,14 +47,21 @@ Status FetchBlobs(Repository& repo, const BlobIndex& index, const std::vector<Ob
       AddBytes(progress, raw.size());
       return Status::Ok();
     };
-    if (end - start <= 2 * wanted + (1 << 20)) {
-      PROXIMA_ASSIGN_OR_RETURN(std::string span, repo.store().GetRange(key, start, end - start));
-      for (const PackedBlob& b : list) PROXIMA_RETURN_IF_ERROR(deliver_from(span, start, b));
-    } else {
-      for (const PackedBlob& b : list) {
-        PROXIMA_ASSIGN_OR_RETURN(std::string one,
-                                 repo.store().GetRange(key, b.offset, b.stored_length));
-        PROXIMA_RETURN_IF_ERROR(deliver_from(one, b.offset, b));
+    // Blobs are verified before they are delivered. One that fails is read
+    // again (from it to the end of the span) up to kVerifiedReadAttempts
+    // times in all, since a body damaged in transit reads fine the next time.
+    bool one_span = end - start <= 2 * wanted + (1 << 20);
+    size_t next = 0;
+    int bad_reads = 0;
+    while (next < list.size()) {
+      uint64_t base = list[next].offset;
+      uint64_t length = one_span ? end - base : list[next].stored_length;
+      PROXIMA_ASSIGN_OR_RETURN(std::string bytes, repo.store().GetRange(key, base, length));
+      for (; next < list.size(); ++next) {
+        if (!one_span && list[next].offset != base) break;  // fetch the next one alone
+        Status s = deliver_from(bytes, base, list[next]);
+        if (s.IsCorruption() && ++bad_reads < Repository::kVerifiedReadAttempts) break;
+        PROXIMA_RETURN_IF_ERROR(s);
       }
     }
     return Status::Ok();

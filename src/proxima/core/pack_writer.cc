@@ -11,7 +11,9 @@ PackWriter::PackWriter(Repository* repo, const BlobIndex* known, Options options
       // Room for a full pack plus a typical last blob and the trailer, so the
       // buffer rarely grows (growing doubles it and faults in fresh pages).
       builder_(AlignedBuffer(options_.target_pack_bytes + (1 << 20))) {
-  uploader_ = std::thread([this] { UploadLoop(); });
+  for (int i = 0; i < std::max(1, options_.uploaders); ++i) {
+    uploaders_.emplace_back([this] { UploadLoop(); });
+  }
 }
 
 PackWriter::~PackWriter() {
@@ -20,7 +22,9 @@ PackWriter::~PackWriter() {
     closing_ = true;
   }
   cv_.notify_all();
-  if (uploader_.joinable()) uploader_.join();
+  for (auto& t : uploaders_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 Result<bool> PackWriter::Add(const ObjectId& id, std::string_view raw) {
@@ -61,7 +65,6 @@ Status PackWriter::SealLocked(std::unique_lock<std::mutex>& lock, bool only_if_f
 }
 
 void PackWriter::UploadLoop() {
-  size_t ordinal = 0;
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
@@ -69,10 +72,13 @@ void PackWriter::UploadLoop() {
     AlignedBuffer pack = std::move(queue_.front());
     queue_.pop_front();
     ++in_flight_;
-    ObjectId id = written_[ordinal++].pack;
+    ObjectId id = written_[next_upload_++].pack;  // packs queue in the order they were sealed
     lock.unlock();
     Status s = repo_->store().Put(ObjectKey(ObjectKind::kPack, id), pack.view());
-    if (s.ok() && on_pack_) s = on_pack_(id);
+    if (s.ok() && on_pack_) {
+      std::lock_guard guard(on_pack_mu_);
+      s = on_pack_(id);
+    }
     lock.lock();
     spare_.push_back(std::move(pack));
     --in_flight_;
@@ -91,7 +97,7 @@ Result<std::vector<IndexedPack>> PackWriter::Finish() {
   closing_ = true;
   cv_.notify_all();
   lock.unlock();
-  uploader_.join();
+  for (auto& t : uploaders_) t.join();
   if (!error_.ok()) return error_;
   return std::move(written_);
 }

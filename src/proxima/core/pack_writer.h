@@ -23,10 +23,14 @@ class PackWriter {
     // in memory (filling, queued, uploading) a sync stays well under 100 MB.
     size_t target_pack_bytes = 16 << 20;
     size_t max_queued = 1;
+    // Packs uploaded at once: 1 for a local disk, more for a network store
+    // (ObjectStore::PreferredConcurrency). Each holds one pack in memory.
+    int uploaders = 1;
     bool compress = false;
   };
   // `known` lists blobs already in the store (may be null). `on_pack` runs on
-  // the upload thread after each pack is stored (the journal append).
+  // an upload thread after each pack is stored (the journal append), one call
+  // at a time.
   PackWriter(Repository* repo, const BlobIndex* known, Options options,
              std::function<Status(const ObjectId&)> on_pack);
   ~PackWriter();
@@ -58,10 +62,12 @@ class PackWriter {
   std::vector<AlignedBuffer> spare_;  // finished uploads' storage, for reuse
   bool closing_ = false;
   int in_flight_ = 0;
+  size_t next_upload_ = 0;  // index into written_ of the next queued pack
   Status error_;
   uint64_t bytes_added_ = 0;
   std::vector<IndexedPack> written_;
-  std::thread uploader_;
+  std::mutex on_pack_mu_;
+  std::vector<std::thread> uploaders_;
 };
 
 }  // namespace proxima

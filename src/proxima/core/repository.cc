@@ -81,13 +81,16 @@ Result<std::unique_ptr<Repository>> Repository::Open(ObjectStore* store, bool cr
 
 Result<std::string> Repository::GetVerified(ObjectKind kind, const ObjectId& id) {
   std::string key = ObjectKey(kind, id);
-  PROXIMA_ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
-  if (Sha256(bytes) != id) {
-    return Status::Corruption("object '" + key + "' in " + store_->Describe() +
-                              " does not match its hash (corrupted or truncated; run "
-                              "'proxima data fsck')");
+  // A body damaged in transit is read again; one damaged at rest stays so.
+  for (int attempt = 1;; ++attempt) {
+    PROXIMA_ASSIGN_OR_RETURN(std::string bytes, store_->Get(key));
+    if (Sha256(bytes) == id) return bytes;
+    if (attempt == kVerifiedReadAttempts) {
+      return Status::Corruption("object '" + key + "' in " + store_->Describe() +
+                                " does not match its hash in " + std::to_string(attempt) +
+                                " reads (corrupted or truncated; run 'proxima data fsck')");
+    }
   }
-  return bytes;
 }
 
 Result<ObjectId> Repository::PutObject(ObjectKind kind, std::string_view bytes) {

@@ -69,8 +69,13 @@ class Repository {
   ObjectStore& store() { return *store_; }
   const StoreConfig& config() const { return config_; }
 
-  // Reads an object and verifies that its bytes hash to `id`: Corruption
-  // naming the key otherwise, NotFound if it is missing.
+  // How many times a read whose bytes fail verification is repeated before
+  // it is reported as Corruption (a body damaged in transit reads fine again).
+  static constexpr int kVerifiedReadAttempts = 3;
+
+  // Reads an object and verifies that its bytes hash to `id`, reading again
+  // if they do not: Corruption naming the key after kVerifiedReadAttempts
+  // bad reads, NotFound if it is missing. Unverified bytes never escape.
   Result<std::string> GetVerified(ObjectKind kind, const ObjectId& id);
   // Stores bytes under their SHA-256; returns the id. No durability barrier.
   Result<ObjectId> PutObject(ObjectKind kind, std::string_view bytes);

@@ -180,6 +180,8 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     report.packs_adopted = adopted.size();
     PackWriter::Options wopts;
     wopts.compress = options.compress;
+    wopts.uploaders = repo_->store().PreferredConcurrency();
+    wopts.max_queued = static_cast<size_t>(wopts.uploaders);
     writer = std::make_unique<PackWriter>(
         repo_, known.get(), wopts, [&wd](const ObjectId& id) { return wd.AppendJournal(id); });
   }
