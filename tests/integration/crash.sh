@@ -24,9 +24,13 @@ PY
 # Time one uninterrupted sync of the same size to spread the kills over it.
 cp -a "$src" "$WORK/probe"
 rm -rf "$WORK/probe/.proxima"
-PROXIMA_HOME=$WORK/probe-home "$P" -q data init probe "$WORK/probe"
+# The probe writes to a store of its own (so the real syncs still upload
+# everything): a sibling prefix when the store is S3, else its home's folder.
+probe_store=$WORK/probe-home/store
+[[ "${PROXIMA_STORE:-}" == s3://* ]] && probe_store=$PROXIMA_STORE-probe
+PROXIMA_HOME=$WORK/probe-home PROXIMA_STORE=$probe_store "$P" -q data init probe "$WORK/probe"
 start=$(date +%s.%N)
-PROXIMA_HOME=$WORK/probe-home "$P" -q data sync -C "$WORK/probe" -m probe
+PROXIMA_HOME=$WORK/probe-home PROXIMA_STORE=$probe_store "$P" -q data sync -C "$WORK/probe" -m probe
 span=$(python3 -c "import sys; print(max(0.2, $(date +%s.%N) - $start))")
 rm -rf "$WORK/probe" "$WORK/probe-home"
 echo "an uninterrupted sync takes ${span}s; kills land within 0.6 times that (later syncs are smaller)"
