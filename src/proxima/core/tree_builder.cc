@@ -1,5 +1,10 @@
 #include "proxima/core/tree_builder.h"
 
+#include <algorithm>
+#include <mutex>
+#include <unordered_map>
+
+#include "proxima/base/parallel.h"
 #include "proxima/model/names.h"
 
 namespace proxima {
@@ -98,10 +103,48 @@ Result<BuiltTrees> BuildTrees(
   return out;
 }
 
-Status FlattenTree(Repository& repo, const ObjectId& root, const std::string& prefix,
-                   std::vector<FileState>* out, std::vector<ObjectId>* trees) {
-  PROXIMA_ASSIGN_OR_RETURN(Tree tree, repo.LoadTree(root));
-  if (trees != nullptr) trees->push_back(root);
+namespace {
+
+using TreeMap = std::unordered_map<ObjectId, Tree, Hash256Hasher>;
+
+// Loads every tree under `root` in breadth-first waves, each wave's trees in
+// parallel: on a network store a tree is a round trip, and a commit of a
+// thousand folders must not cost a thousand round trips in a row.
+Result<TreeMap> LoadTrees(Repository& repo, const ObjectId& root) {
+  TreeMap trees;
+  std::vector<ObjectId> wave = {root};
+  while (!wave.empty()) {
+    std::vector<Tree> loaded(wave.size());
+    PROXIMA_RETURN_IF_ERROR(ParallelFor(wave.size(), DefaultThreads(), [&](size_t i) -> Status {
+      PROXIMA_ASSIGN_OR_RETURN(loaded[i], repo.LoadTree(wave[i]));
+      return Status::Ok();
+    }));
+    std::vector<ObjectId> next;
+    for (size_t i = 0; i < wave.size(); ++i) {
+      for (const TreeEntry& e : loaded[i].entries) {
+        if (e.type == EntryType::kDirectory && !trees.count(e.tree)) next.push_back(e.tree);
+      }
+      trees.emplace(wave[i], std::move(loaded[i]));
+    }
+    std::sort(next.begin(), next.end());
+    next.erase(std::unique(next.begin(), next.end()), next.end());
+    wave = std::move(next);
+  }
+  return trees;
+}
+
+Status Flatten(Repository& repo, TreeMap& trees, const ObjectId& id, const std::string& prefix,
+               std::vector<FileState>* out, std::vector<ObjectId>* tree_ids) {
+  Tree tree;
+  auto it = trees.find(id);
+  if (it == trees.end()) {
+    // Identical folders share one tree object, already used up: load it again.
+    PROXIMA_ASSIGN_OR_RETURN(tree, repo.LoadTree(id));
+  } else {
+    tree = std::move(it->second);
+    trees.erase(it);  // memory is released as the list grows
+  }
+  if (tree_ids != nullptr) tree_ids->push_back(id);
   for (TreeEntry& e : tree.entries) {
     FileState f;
     f.path = prefix.empty() ? e.name : prefix + "/" + e.name;
@@ -113,12 +156,20 @@ Status FlattenTree(Repository& repo, const ObjectId& root, const std::string& pr
     if (e.type == EntryType::kDirectory) {
       std::string path = f.path;
       out->push_back(std::move(f));
-      PROXIMA_RETURN_IF_ERROR(FlattenTree(repo, e.tree, path, out, trees));
+      PROXIMA_RETURN_IF_ERROR(Flatten(repo, trees, e.tree, path, out, tree_ids));
     } else {
       out->push_back(std::move(f));
     }
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status FlattenTree(Repository& repo, const ObjectId& root, const std::string& prefix,
+                   std::vector<FileState>* out, std::vector<ObjectId>* trees) {
+  PROXIMA_ASSIGN_OR_RETURN(TreeMap loaded, LoadTrees(repo, root));
+  return Flatten(repo, loaded, root, prefix, out, trees);
 }
 
 }  // namespace proxima
