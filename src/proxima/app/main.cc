@@ -9,6 +9,7 @@
 #include "proxima/adapters/s3_object_store.h"
 #include "proxima/adapters/sqlite_ref_store.h"
 #include "proxima/adapters/system_clock.h"
+#include "proxima/app/settings.h"
 #include "proxima/base/file_util.h"
 #include "proxima/cli/environment.h"
 
@@ -22,19 +23,30 @@ std::string HomeDir() {
 
 // PROXIMA_STORE selects the data lake: a folder path, a file:// URL or an
 // s3://bucket/prefix URL (endpoint, region and credentials as the AWS SDKs
-// read them). The default is the folder $PROXIMA_HOME/store.
+// read them; docs/s3.md). The default is the folder $PROXIMA_HOME/store.
 proxima::Result<std::unique_ptr<proxima::ObjectStore>> OpenStore(const std::string& home,
                                                                  proxima::Clock* clock) {
-  const char* s = std::getenv("PROXIMA_STORE");
+  PROXIMA_ASSIGN_OR_RETURN(proxima::Settings settings,
+                           proxima::Settings::Load(home + "/config.yaml", [](const char* name) {
+                             return std::getenv(name);
+                           }));
+  const char* s = settings.Get("PROXIMA_STORE");
   std::string spec = s == nullptr || *s == '\0' ? home + "/store" : s;
   if (spec.rfind("s3://", 0) == 0) {
     PROXIMA_ASSIGN_OR_RETURN(
         proxima::S3Config config,
-        proxima::S3ConfigFromUrl(spec, [](const char* name) { return std::getenv(name); }));
+        proxima::S3ConfigFromUrl(spec, [&](const char* name) { return settings.Get(name); }));
     auto s3 = std::make_unique<proxima::S3ObjectStore>(std::move(config), clock);
     proxima::RetryPolicy policy;
-    if (const char* limit = std::getenv("PROXIMA_RETRY_SECONDS"); limit && *limit) {
-      policy.total_time_limit_ns = static_cast<int64_t>(std::atof(limit) * 1e9);
+    if (const char* limit = settings.Get("PROXIMA_RETRY_SECONDS")) {
+      char* end = nullptr;
+      double seconds = std::strtod(limit, &end);
+      if (end == limit || *end != '\0' || seconds < 0) {
+        return proxima::Status::InvalidArgument(
+            std::string("retry bound '") + limit +
+            "' (PROXIMA_RETRY_SECONDS or s3.retry_seconds in config.yaml): expected seconds");
+      }
+      policy.total_time_limit_ns = static_cast<int64_t>(seconds * 1e9);
     }
     auto store = std::make_unique<proxima::RetryingObjectStore>(
         std::move(s3), policy, clock,
