@@ -1,6 +1,8 @@
 #include "proxima/adapters/s3_object_store.h"
 
 #include <atomic>
+#include <cerrno>
+#include <optional>
 #include <pugixml.hpp>
 #include <thread>
 
@@ -50,6 +52,16 @@ std::string XmlEscape(std::string_view s) {
     }
   }
   return out;
+}
+
+// A Content-Length header's value; nullopt when absent or not a number.
+std::optional<uint64_t> ParseLength(const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long n = std::strtoull(value.c_str(), &end, 10);
+  if (errno != 0 || end == value.c_str() || *end != '\0') return std::nullopt;
+  return static_cast<uint64_t>(n);
 }
 
 std::string ToLower(std::string s) {
@@ -291,7 +303,7 @@ Result<std::string> S3ObjectStore::Get(std::string_view key) {
   PROXIMA_ASSIGN_OR_RETURN(HttpResponse r, Call("GET", full, {}, {}, {}));
   if (r.status != 200) return ErrorFor("GET", full, r);
   std::string length = r.Header("content-length");
-  if (!length.empty() && std::stoull(length) != r.body.size()) {
+  if (auto n = ParseLength(length); n && *n != r.body.size()) {
     return Status::Unavailable("S3 GET '" + full + "': got " + std::to_string(r.body.size()) +
                                " of " + length + " bytes");
   }
@@ -317,7 +329,7 @@ Result<std::string> S3ObjectStore::GetRange(std::string_view key, uint64_t offse
     return Status::Internal("S3 GET '" + full + "': a ranged read returned too many bytes");
   }
   std::string expected = r.Header("content-length");
-  if (!expected.empty() && std::stoull(expected) != r.body.size()) {
+  if (auto n = ParseLength(expected); n && *n != r.body.size()) {
     return Status::Unavailable("S3 GET '" + full + "': got " + std::to_string(r.body.size()) +
                                " of " + expected + " bytes");
   }
@@ -328,11 +340,9 @@ Result<uint64_t> S3ObjectStore::Size(std::string_view key) {
   std::string full = config_.prefix + std::string(key);
   PROXIMA_ASSIGN_OR_RETURN(HttpResponse r, Call("HEAD", full, {}, {}, {}));
   if (r.status != 200) return ErrorFor("HEAD", full, r);
-  std::string length = r.Header("content-length");
-  if (length.empty()) {
-    return Status::Internal("S3 HEAD '" + full + "': no Content-Length in the response");
-  }
-  return static_cast<uint64_t>(std::stoull(length));
+  auto length = ParseLength(r.Header("content-length"));
+  if (!length) return Status::Internal("S3 HEAD '" + full + "': no valid Content-Length");
+  return *length;
 }
 
 Status S3ObjectStore::List(std::string_view prefix,
@@ -422,7 +432,10 @@ Result<std::vector<std::string>> S3ObjectStore::ListPendingMultipartUploads() {
   doc.load_buffer(r.body.data(), r.body.size());
   std::vector<std::string> keys;
   for (pugi::xml_node u : doc.child("ListMultipartUploadsResult").children("Upload")) {
-    keys.push_back(std::string(u.child_value("Key")).substr(config_.prefix.size()));
+    std::string_view key = u.child_value("Key");
+    if (key.substr(0, config_.prefix.size()) == config_.prefix) {
+      keys.emplace_back(key.substr(config_.prefix.size()));
+    }
   }
   return keys;
 }
