@@ -169,6 +169,12 @@ Status Flatten(Repository& repo, TreeMap& trees, const ObjectId& id, const std::
 Status FlattenTree(Repository& repo, const ObjectId& root, const std::string& prefix,
                    std::vector<FileState>* out, std::vector<ObjectId>* trees) {
   PROXIMA_ASSIGN_OR_RETURN(TreeMap loaded, LoadTrees(repo, root));
+  // One allocation of the right size: growing a list of a million entries by
+  // doubling would hold two copies of it for a moment.
+  size_t entries = 0;
+  for (const auto& [id, tree] : loaded) entries += tree.entries.size();
+  out->reserve(out->size() + entries);
+  if (trees != nullptr) trees->reserve(trees->size() + loaded.size());
   return Flatten(repo, loaded, root, prefix, out, trees);
 }
 
