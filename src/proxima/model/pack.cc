@@ -152,25 +152,34 @@ Result<std::vector<PackedBlob>> VerifyPack(std::string_view pack, const ObjectId
   return blobs;
 }
 
-Result<std::string> DecodeBlob(std::string_view stored, const PackedBlob& blob,
-                               std::string_view what) {
+Result<std::string_view> DecodeBlobView(std::string_view stored, const PackedBlob& blob,
+                                        std::string_view what, std::string* scratch) {
   auto corrupt = [&](std::string_view why) {
     return Status::Corruption("blob " + blob.id.Hex() + " in pack " + std::string(what) + ": " +
                               std::string(why));
   };
   if (stored.size() != blob.stored_length) return corrupt("truncated");
-  std::string raw;
+  std::string_view raw;
   if (blob.encoding == BlobEncoding::kRaw) {
-    raw.assign(stored);
+    raw = stored;
   } else {
     if (blob.raw_length > (uint64_t{1} << 32)) return corrupt("implausible length");
-    raw.resize(blob.raw_length);
-    size_t n = ZSTD_decompress(raw.data(), raw.size(), stored.data(), stored.size());
+    scratch->resize(blob.raw_length);
+    size_t n = ZSTD_decompress(scratch->data(), scratch->size(), stored.data(), stored.size());
     if (ZSTD_isError(n) || n != blob.raw_length) return corrupt("cannot decompress");
+    raw = *scratch;
   }
   if (raw.size() != blob.raw_length) return corrupt("wrong length");
   if (Sha256(raw) != blob.id) return corrupt("content does not match its hash");
   return raw;
+}
+
+Result<std::string> DecodeBlob(std::string_view stored, const PackedBlob& blob,
+                               std::string_view what) {
+  std::string scratch;
+  PROXIMA_ASSIGN_OR_RETURN(std::string_view raw, DecodeBlobView(stored, blob, what, &scratch));
+  if (raw.data() == scratch.data()) return scratch;
+  return std::string(raw);
 }
 
 std::string EncodeIndex(const std::vector<IndexedPack>& packs) {

@@ -73,6 +73,12 @@ Result<std::vector<PackedBlob>> VerifyPack(std::string_view pack, const ObjectId
 Result<std::string> DecodeBlob(std::string_view stored, const PackedBlob& blob,
                                std::string_view what);
 
+// DecodeBlob without a copy: the verified content of the blob, which is
+// `stored` itself for a raw blob, or decompressed into `*scratch`. The view
+// lives as long as `stored` and `*scratch`.
+Result<std::string_view> DecodeBlobView(std::string_view stored, const PackedBlob& blob,
+                                        std::string_view what, std::string* scratch);
+
 // An index object: the blob tables of a set of packs (docs/format.md).
 struct IndexedPack {
   ObjectId pack;
