@@ -27,7 +27,11 @@ int RunCli(int argc, char** argv, Environment& env) {
   CommandContext ctx(env);
   CLI::App app{
       "Proxima: datasets versioned in an object store, cached next to compute.\n"
-      "Store and catalog live under $PROXIMA_HOME (default ~/.proxima)."};
+      "Store and catalog live under $PROXIMA_HOME (default ~/.proxima).\n"
+      "PROXIMA_STORE puts the store elsewhere: a folder, or s3://BUCKET/PREFIX with the\n"
+      "endpoint and credentials read as the AWS SDKs read them (AWS_ENDPOINT_URL,\n"
+      "AWS_PROFILE, ~/.aws/credentials). $PROXIMA_HOME/config.yaml may set them too\n"
+      "(store:, s3: endpoint, region, profile, addressing, retry_seconds); see docs/s3.md."};
   app.name("proxima");
   app.require_subcommand(1);
   app.set_version_flag("--version", "proxima 0.1.0");
