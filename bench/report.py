@@ -24,6 +24,7 @@ WHOLE_DATASET_STEPS = {
     "generate": "before",
     "dd_limit": "before",
     "copy": "before",
+    "copy_late": "after",
     "first": "before",
     "clone": "before",
     "restore": "after",
@@ -33,6 +34,7 @@ STEP_LABELS = {
     "mutate": "apply mutation",
     "dd_limit": "disk-write limit",
     "copy": "copy",
+    "copy_late": "copy, right before the clone",
     "init": "init",
     "first": "first sync",
     "status_noop": "status, no change",
@@ -262,7 +264,8 @@ def evaluate(res):
                 res, ds, "clone no slower than restic restore (per byte)",
                 px("clone"), ("restore", "restic"), 1.0, per_byte=True,
             ),
-            ratio_target(res, ds, "clone no slower than cp -a", px("clone"), ("copy", "cp -a"), 1.0),
+            ratio_target(res, ds, "clone no slower than cp -a (run right before it)", px("clone"),
+                         ("copy_late", "cp -a"), 1.0),
         ]
     out += [
         seconds_target(res, "million", "first sync < 300 s", "first", 300),
