@@ -8,7 +8,7 @@ namespace {
 
 using IniFile = std::map<std::string, std::map<std::string, std::string>>;
 
-std::string Trimmed(std::string s) {
+std::string Trimmed(const std::string& s) {
   size_t b = s.find_first_not_of(" \t\r");
   if (b == std::string::npos) return "";
   size_t e = s.find_last_not_of(" \t\r");

@@ -116,7 +116,7 @@ S3ObjectStore::Target S3ObjectStore::TargetFor(std::string_view full_key) const 
 }
 
 Result<HttpResponse> S3ObjectStore::Call(std::string_view method, std::string_view full_key,
-                                         HttpHeaders query, HttpHeaders headers,
+                                         const HttpHeaders& query, HttpHeaders headers,
                                          std::string_view body, size_t expected_size) {
   Target target = TargetFor(full_key);
   std::string payload_hash = body.empty()           ? std::string(kEmptySha256)

@@ -63,8 +63,9 @@ class S3ObjectStore : public ObjectStore {
  private:
   struct Target;
   Target TargetFor(std::string_view object_key) const;
-  Result<HttpResponse> Call(std::string_view method, std::string_view object_key, HttpHeaders query,
-                            HttpHeaders headers, std::string_view body, size_t expected_size = 0);
+  Result<HttpResponse> Call(std::string_view method, std::string_view object_key,
+                            const HttpHeaders& query, HttpHeaders headers, std::string_view body,
+                            size_t expected_size = 0);
   Status ErrorFor(std::string_view op, std::string_view key, const HttpResponse& response) const;
   Status PutOnce(std::string_view key, std::string_view data, bool if_absent);
   Status PutMultipart(std::string_view key, std::string_view data);
