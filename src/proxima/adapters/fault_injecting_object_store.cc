@@ -16,7 +16,7 @@ void FaultInjectingObjectStore::Damage(std::string& body) {
   if (body.empty()) return;
   int n = gets_++ - faults_.intact_gets;
   if (n < 0) return;
-  if (faults_.truncate_gets || n < faults_.truncated_gets) {
+  if (n < faults_.truncated_gets) {
     ++failures_;
     body.resize(body.size() / 2);
   } else if (n < faults_.truncated_gets + faults_.corrupted_gets) {

@@ -14,9 +14,9 @@ namespace proxima {
 //   `puts_before_failure` successful ones);
 // - the first `transient_failures` calls (of any kind) return `transient`
 //   (retryable) without reaching the inner store;
-// - reads return truncated bodies (always with `truncate_gets`, or the first
-//   `truncated_gets` of them) or bodies with one byte flipped (the next
-//   `corrupted_gets`), after `intact_gets` reads that are left alone;
+// - reads return truncated bodies (the first `truncated_gets` of them) or
+//   bodies with one byte flipped (the next `corrupted_gets`), after
+//   `intact_gets` reads that are left alone;
 // - every call first sleeps `delay_ns` on `clock` (a slow server).
 // Thread-safe; it does not own `inner`.
 class FaultInjectingObjectStore : public ObjectStore {
@@ -27,7 +27,6 @@ class FaultInjectingObjectStore : public ObjectStore {
     Status error = Status::ResourceExhausted("injected: no space left on device");
     int transient_failures = 0;
     Status transient = Status::Unavailable("injected: 503 SlowDown");
-    bool truncate_gets = false;
     int intact_gets = 0;
     int truncated_gets = 0;
     int corrupted_gets = 0;

@@ -42,6 +42,7 @@ class HttpClient {
     // `low_speed_seconds` is abandoned (a stalled server), never a slow one.
     long low_speed_bytes = 1024;
     long low_speed_seconds = 30;
+    std::string ca_bundle;  // PEM file of trusted CAs; "" for the system's
   };
 
   explicit HttpClient(Options options);

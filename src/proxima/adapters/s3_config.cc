@@ -121,6 +121,9 @@ Result<S3Config> S3ConfigFromUrl(std::string_view url,
   if (config.region.empty()) config.region = profile_value("region");
   if (config.region.empty()) config.region = "us-east-1";
 
+  config.ca_bundle = env("AWS_CA_BUNDLE");
+  if (config.ca_bundle.empty()) config.ca_bundle = profile_value("ca_bundle");
+
   std::string addressing = env("PROXIMA_S3_ADDRESSING");
   if (addressing.empty()) addressing = profile_value("s3.addressing_style");
   if (addressing.empty() || addressing == "auto") {
@@ -131,9 +134,10 @@ Result<S3Config> S3ConfigFromUrl(std::string_view url,
     return Status::InvalidArgument("PROXIMA_S3_ADDRESSING='" + addressing +
                                    "': expected 'path' or 'virtual'");
   }
-  if (!config.path_style && config.bucket.find('.') != std::string::npos &&
-      config.endpoint.rfind("https://", 0) != 0 && !config.endpoint.empty()) {
-    config.path_style = true;  // dotted buckets cannot be virtual hosts on custom endpoints
+  bool https = config.endpoint.empty() || config.endpoint.rfind("https://", 0) == 0;
+  if (!config.path_style && https && config.bucket.find('.') != std::string::npos) {
+    // "a.b.s3.amazonaws.com" is not covered by the wildcard certificate.
+    config.path_style = true;
   }
 
   config.credentials.access_key_id = env("AWS_ACCESS_KEY_ID");

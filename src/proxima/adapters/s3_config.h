@@ -16,6 +16,7 @@ struct S3Config {
   std::string prefix;    // "" or ending in '/': "datasets/"
   std::string endpoint;  // "http://127.0.0.1:7480"; "" means AWS: https://s3.<region>.amazonaws.com
   std::string region = "us-east-1";
+  std::string ca_bundle;    // AWS_CA_BUNDLE or the profile's ca_bundle; "" for the system's
   bool path_style = false;  // https://host/bucket/key instead of https://bucket.host/key
   AwsCredentials credentials;
   std::string
@@ -40,6 +41,7 @@ struct S3Config {
 // - endpoint: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then endpoint_url in the
 //   profile of ~/.aws/config (AWS_CONFIG_FILE);
 // - region: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, us-east-1;
+// - trusted CAs: AWS_CA_BUNDLE, then the profile's ca_bundle;
 // - credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
 //   else the profile (AWS_PROFILE, default "default") of ~/.aws/credentials
 //   (AWS_SHARED_CREDENTIALS_FILE), else of ~/.aws/config;

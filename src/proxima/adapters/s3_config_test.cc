@@ -62,6 +62,21 @@ TEST_F(S3ConfigTest, AwsItselfUsesVirtualHostsAndTheS3EndpointWins) {
   EXPECT_FALSE(c->path_style);
 }
 
+TEST_F(S3ConfigTest, DottedBucketsUsePathStyleOverHttpsAndTheCaBundleIsRead) {
+  env_ = {{"AWS_ACCESS_KEY_ID", "AK"}, {"AWS_SECRET_ACCESS_KEY", "SK"}};
+  auto aws = From("s3://my.bucket/x");
+  ASSERT_TRUE(aws.ok());
+  EXPECT_TRUE(aws->path_style);  // the wildcard certificate does not cover a.b.s3...
+  EXPECT_EQ(aws->ca_bundle, "");
+  env_["PROXIMA_S3_ADDRESSING"] = "virtual";
+  env_["AWS_ENDPOINT_URL"] = "http://plain:80";
+  env_["AWS_CA_BUNDLE"] = "/etc/ssl/lab.pem";
+  auto plain = From("s3://my.bucket/x");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->path_style);  // no certificate to match over http
+  EXPECT_EQ(plain->ca_bundle, "/etc/ssl/lab.pem");
+}
+
 TEST_F(S3ConfigTest, ReadsProfilesFromTheAwsFiles) {
   Write(".aws/credentials",
         "[default]\naws_access_key_id = DEF\naws_secret_access_key = DEFSECRET\n"

@@ -80,7 +80,7 @@ S3ObjectStore::S3ObjectStore(S3Config config, Clock* clock)
     : config_(std::move(config)),
       clock_(clock),
       signer_(config_.credentials, config_.region),
-      http_(std::make_unique<HttpClient>(HttpClient::Options{})) {
+      http_(std::make_unique<HttpClient>(HttpClient::Options{.ca_bundle = config_.ca_bundle})) {
   if (config_.endpoint.empty()) {
     scheme_ = "https://";
     host_ = "s3." + config_.region + ".amazonaws.com";
@@ -182,16 +182,6 @@ Status S3ObjectStore::ErrorFor(std::string_view op, std::string_view full_key,
     return Status::AlreadyExists(what);
   }
   return Status::FailedPrecondition(what);
-}
-
-Status S3ObjectStore::CheckBucket() {
-  // A GET rather than a HEAD: its error body says whether the bucket, the key
-  // or the policy is at fault.
-  PROXIMA_ASSIGN_OR_RETURN(
-      HttpResponse r,
-      Call("GET", "", {{"list-type", "2"}, {"max-keys", "1"}, {"prefix", config_.prefix}}, {}, {}));
-  if (r.status == 200) return Status::Ok();
-  return ErrorFor("list", config_.prefix, r);
 }
 
 Status S3ObjectStore::CreateBucket() {

@@ -32,8 +32,6 @@ class S3ObjectStore : public ObjectStore {
   S3ObjectStore(S3Config config, Clock* clock);
   ~S3ObjectStore() override;
 
-  // Checks that the bucket exists and the credentials may use it.
-  Status CheckBucket();
   // Creates the bucket; AlreadyExists when it does (owned by anyone).
   Status CreateBucket();
 

@@ -54,10 +54,6 @@ proxima::Result<std::unique_ptr<proxima::ObjectStore>> OpenStore(const std::stri
           std::fprintf(stderr, "proxima: %s; retrying in %.1f s (attempt %d)\n",
                        error.message().c_str(), static_cast<double>(delay_ns) / 1e9, attempt + 1);
         });
-    // A missing bucket or refused credentials fail here, with what to check;
-    // a server that is down is waited for, within the retry bound.
-    PROXIMA_RETURN_IF_ERROR(
-        store->List("config", [](const proxima::ObjectInfo&) { return proxima::Status::Ok(); }));
     return std::unique_ptr<proxima::ObjectStore>(std::move(store));
   }
   if (spec.rfind("file://", 0) == 0) spec = spec.substr(7);

@@ -62,9 +62,6 @@ class [[nodiscard]] Status {
   static Status Unauthenticated(std::string msg) {
     return {StatusCode::kUnauthenticated, std::move(msg)};
   }
-  static Status DeadlineExceeded(std::string msg) {
-    return {StatusCode::kDeadlineExceeded, std::move(msg)};
-  }
   static Status Cancelled(std::string msg) { return {StatusCode::kCancelled, std::move(msg)}; }
   static Status ResourceExhausted(std::string msg) {
     return {StatusCode::kResourceExhausted, std::move(msg)};

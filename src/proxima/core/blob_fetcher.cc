@@ -43,7 +43,7 @@ Status FetchBlobs(Repository& repo, const BlobIndex& index, const std::vector<Ob
       }
       std::string_view stored(bytes.data() + (b.offset - base), b.stored_length);
       std::string scratch;  // only compressed blobs need one; raw ones are not copied
-      PROXIMA_ASSIGN_OR_RETURN(std::string_view raw, DecodeBlobView(stored, b, key, &scratch));
+      PROXIMA_ASSIGN_OR_RETURN(std::string_view raw, DecodeBlob(stored, b, key, &scratch));
       PROXIMA_RETURN_IF_ERROR(deliver(b.id, raw));
       AddBytes(progress, raw.size());
       return Status::Ok();

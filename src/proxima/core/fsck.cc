@@ -94,12 +94,14 @@ Result<FsckReport> CheckStore(Repository& repo, RefStore& refs, bool read_data, 
       found.push_back("pack '" + key + "' in " + repo.store().Describe() +
                       " does not match its id (corrupted or truncated)");
     } else {
+      std::string scratch;
       for (const PackedBlob& b : work[w].second) {
         if (b.offset + b.stored_length > bytes->size()) {
           found.push_back("blob " + b.id.ShortHex() + " lies past the end of pack " + key);
           continue;
         }
-        auto raw = DecodeBlob(std::string_view(*bytes).substr(b.offset, b.stored_length), b, key);
+        auto raw = DecodeBlob(std::string_view(*bytes).substr(b.offset, b.stored_length), b, key,
+                              &scratch);
         if (!raw.ok()) {
           found.push_back(raw.status().message());
         } else {

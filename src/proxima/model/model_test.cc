@@ -127,9 +127,10 @@ TEST(Pack, RoundTripsBlobsAndFindsThemThroughTheTrailer) {
   auto trailer = ReadPackTrailer(pack, "p");
   ASSERT_TRUE(trailer.ok()) << trailer.status().ToString();
   EXPECT_EQ(*trailer, blobs);
+  std::string scratch;
   for (size_t i = 0; i < 2; ++i) {
     auto raw = DecodeBlob(std::string_view(pack).substr(blobs[i].offset, blobs[i].stored_length),
-                          blobs[i], "p");
+                          blobs[i], "p", &scratch);
     ASSERT_TRUE(raw.ok());
     EXPECT_EQ(*raw, i == 0 ? a : b);
   }
@@ -143,11 +144,12 @@ TEST(Pack, DetectsCorruptedAndTruncatedBlobs) {
   std::string pack(builder.Finish(&blobs).view());
   std::string stored = pack.substr(blobs[0].offset, blobs[0].stored_length);
   stored[0] ^= 1;
-  auto r = DecodeBlob(stored, blobs[0], "data/aa/pack");
+  std::string scratch;
+  auto r = DecodeBlob(stored, blobs[0], "data/aa/pack", &scratch);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsCorruption());
   EXPECT_NE(r.status().message().find("data/aa/pack"), std::string::npos);
-  EXPECT_FALSE(DecodeBlob(stored.substr(1), blobs[0], "p").ok());
+  EXPECT_FALSE(DecodeBlob(std::string_view(stored).substr(1), blobs[0], "p", &scratch).ok());
   EXPECT_FALSE(ReadPackTrailer(pack.substr(0, pack.size() - 1), "p").ok());
 }
 

@@ -146,14 +146,16 @@ Result<std::vector<PackedBlob>> VerifyPack(std::string_view pack, const ObjectId
     return Status::Corruption("pack " + std::string(what) + " does not match its id");
   }
   PROXIMA_ASSIGN_OR_RETURN(std::vector<PackedBlob> blobs, ReadPackTrailer(pack, what));
+  std::string scratch;
   for (const PackedBlob& b : blobs) {
-    PROXIMA_RETURN_IF_ERROR(DecodeBlob(pack.substr(b.offset, b.stored_length), b, what).status());
+    PROXIMA_RETURN_IF_ERROR(
+        DecodeBlob(pack.substr(b.offset, b.stored_length), b, what, &scratch).status());
   }
   return blobs;
 }
 
-Result<std::string_view> DecodeBlobView(std::string_view stored, const PackedBlob& blob,
-                                        std::string_view what, std::string* scratch) {
+Result<std::string_view> DecodeBlob(std::string_view stored, const PackedBlob& blob,
+                                    std::string_view what, std::string* scratch) {
   auto corrupt = [&](std::string_view why) {
     return Status::Corruption("blob " + blob.id.Hex() + " in pack " + std::string(what) + ": " +
                               std::string(why));
@@ -172,14 +174,6 @@ Result<std::string_view> DecodeBlobView(std::string_view stored, const PackedBlo
   if (raw.size() != blob.raw_length) return corrupt("wrong length");
   if (Sha256(raw) != blob.id) return corrupt("content does not match its hash");
   return raw;
-}
-
-Result<std::string> DecodeBlob(std::string_view stored, const PackedBlob& blob,
-                               std::string_view what) {
-  std::string scratch;
-  PROXIMA_ASSIGN_OR_RETURN(std::string_view raw, DecodeBlobView(stored, blob, what, &scratch));
-  if (raw.data() == scratch.data()) return scratch;
-  return std::string(raw);
 }
 
 std::string EncodeIndex(const std::vector<IndexedPack>& packs) {

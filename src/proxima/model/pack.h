@@ -70,14 +70,10 @@ Result<std::vector<PackedBlob>> VerifyPack(std::string_view pack, const ObjectId
 
 // Decodes the stored bytes of one blob and verifies SHA-256 of the result
 // against `blob.id`; a mismatch is Corruption naming `what` and the blob.
-Result<std::string> DecodeBlob(std::string_view stored, const PackedBlob& blob,
-                               std::string_view what);
-
-// DecodeBlob without a copy: the verified content of the blob, which is
-// `stored` itself for a raw blob, or decompressed into `*scratch`. The view
-// lives as long as `stored` and `*scratch`.
-Result<std::string_view> DecodeBlobView(std::string_view stored, const PackedBlob& blob,
-                                        std::string_view what, std::string* scratch);
+// The content is returned without a copy: `stored` itself for a raw blob,
+// or decompressed into `*scratch`; the view lives as long as both.
+Result<std::string_view> DecodeBlob(std::string_view stored, const PackedBlob& blob,
+                                    std::string_view what, std::string* scratch);
 
 // An index object: the blob tables of a set of packs (docs/format.md).
 struct IndexedPack {

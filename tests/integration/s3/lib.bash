@@ -20,3 +20,11 @@ s3_fresh_store() {
   aws_s3 s3api create-bucket --bucket "$S3_BUCKET" >/dev/null 2>&1 || true
   echo "s3://$S3_BUCKET/$1-$(date +%s%N)"
 }
+# Runs one of the local-store integration tests (../NAME.sh) with the data
+# lake in a fresh S3 prefix instead.
+run_local_test_on_s3() {
+  PROXIMA_STORE=$(s3_fresh_store "$1")
+  export PROXIMA_STORE
+  echo "store: $PROXIMA_STORE"
+  exec bash "$(dirname "${BASH_SOURCE[0]}")/../$1.sh"
+}
