@@ -8,8 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include "pg_test_util.h"
 #include "proxima/adapters/memory_ref_store.h"
-#include "proxima/adapters/sqlite_ref_store.h"
+#include "proxima/adapters/sql_catalog.h"
 #include "test_util.h"
 
 namespace proxima {
@@ -23,7 +24,7 @@ class MemoryRefs {
 class SqliteRefs {
  public:
   std::unique_ptr<RefStore> Make() {
-    auto refs = OpenSqliteRefStore(dir_.path() + "/catalog.db");
+    auto refs = OpenSqliteCatalog(dir_.path() + "/catalog.db", 0);
     EXPECT_TRUE(refs.ok()) << refs.status().ToString();
     return std::move(refs).value();
   }
@@ -32,16 +33,40 @@ class SqliteRefs {
   testing::TempDir dir_;
 };
 
+// A fresh database on the real PostgreSQL of the test run; skipped without one.
+class PostgresRefs {
+ public:
+  std::unique_ptr<RefStore> Make() {
+    auto url = testing::PgTestDatabaseUrl();
+    if (!url) return nullptr;
+    auto refs = OpenPostgresCatalog(*url, 0);
+    EXPECT_TRUE(refs.ok()) << refs.status().ToString();
+    return refs.ok() ? std::move(refs).value() : nullptr;
+  }
+};
+
 template <typename Factory>
 class RefStoreConformance : public ::testing::Test {
  protected:
-  void SetUp() override { refs_ = factory_.Make(); }
+  void SetUp() override {
+    refs_ = factory_.Make();
+    if (refs_ == nullptr) GTEST_SKIP() << "no PostgreSQL server (see scripts/services/pg-start)";
+  }
   Factory factory_;
   std::unique_ptr<RefStore> refs_;
 };
 
-using Factories = ::testing::Types<MemoryRefs, SqliteRefs>;
-TYPED_TEST_SUITE(RefStoreConformance, Factories);
+struct FactoryNames {
+  template <typename T>
+  static std::string GetName(int) {
+    if (std::is_same_v<T, MemoryRefs>) return "Memory";
+    if (std::is_same_v<T, SqliteRefs>) return "Sqlite";
+    return "Postgres";
+  }
+};
+
+using Factories = ::testing::Types<MemoryRefs, SqliteRefs, PostgresRefs>;
+TYPED_TEST_SUITE(RefStoreConformance, Factories, FactoryNames);
 
 ObjectId Id(char c) { return Sha256(std::string(1, c)); }
 
@@ -117,11 +142,11 @@ TYPED_TEST(RefStoreConformance, RacingSwapsHaveExactlyOneWinner) {
   EXPECT_EQ(winners.load(), 1);
 }
 
-TEST(SqliteRefStore, RacingProcessesHaveExactlyOneWinner) {
+TEST(SqliteCatalog, RacingProcessesHaveExactlyOneWinner) {
   testing::TempDir dir;
   std::string path = dir.path() + "/catalog.db";
   {
-    auto refs = OpenSqliteRefStore(path);
+    auto refs = OpenSqliteCatalog(path, 0);
     ASSERT_TRUE(refs.ok());
     ASSERT_TRUE((*refs)->CreateDataset("d", 0).ok());
   }
@@ -129,7 +154,7 @@ TEST(SqliteRefStore, RacingProcessesHaveExactlyOneWinner) {
   for (char c = 'a'; c < 'a' + 6; ++c) {
     pid_t pid = fork();
     if (pid == 0) {
-      auto refs = OpenSqliteRefStore(path);
+      auto refs = OpenSqliteCatalog(path, 0);
       if (!refs.ok()) _exit(2);
       Status s = (*refs)->CompareAndSwapRef("d", kHeadRef, std::nullopt, Id(c));
       _exit(s.ok() ? 0 : 1);
@@ -147,15 +172,15 @@ TEST(SqliteRefStore, RacingProcessesHaveExactlyOneWinner) {
   EXPECT_EQ(winners, 1);
 }
 
-TEST(SqliteRefStore, SurvivesReopening) {
+TEST(SqliteCatalog, SurvivesReopening) {
   testing::TempDir dir;
   std::string path = dir.path() + "/catalog.db";
   {
-    auto refs = OpenSqliteRefStore(path);
+    auto refs = OpenSqliteCatalog(path, 0);
     ASSERT_TRUE((*refs)->CreateDataset("d", 0).ok());
     ASSERT_TRUE((*refs)->CompareAndSwapRef("d", kHeadRef, std::nullopt, Id('z')).ok());
   }
-  auto refs = OpenSqliteRefStore(path);
+  auto refs = OpenSqliteCatalog(path, 0);
   ASSERT_TRUE(refs.ok());
   EXPECT_EQ(**(*refs)->GetRef("d", kHeadRef), Id('z'));
 }

@@ -7,7 +7,7 @@
 #include "proxima/adapters/local_object_store.h"
 #include "proxima/adapters/retrying_object_store.h"
 #include "proxima/adapters/s3_object_store.h"
-#include "proxima/adapters/sqlite_ref_store.h"
+#include "proxima/adapters/sql_catalog.h"
 #include "proxima/adapters/system_clock.h"
 #include "proxima/app/settings.h"
 #include "proxima/base/file_util.h"
@@ -76,7 +76,9 @@ int main(int argc, char** argv) {
   env.open_store = [&]() { return OpenStore(env.home, &clock); };
   env.open_refs = [&]() -> proxima::Result<std::unique_ptr<proxima::RefStore>> {
     PROXIMA_RETURN_IF_ERROR(proxima::MakeDirs(env.home));
-    return proxima::OpenSqliteRefStore(env.home + "/catalog.db");
+    PROXIMA_ASSIGN_OR_RETURN(
+        auto catalog, proxima::OpenSqliteCatalog(env.home + "/catalog.db", clock.NowUnixNanos()));
+    return std::unique_ptr<proxima::RefStore>(std::move(catalog));
   };
   return proxima::RunCli(argc, argv, env);
 }
