@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when a file includes a header from a layer it may not depend on
-# (STYLE.md): base <- model <- ports <- core <- cli <- app; adapters <- ports.
+# (STYLE.md): base <- model <- ports <- core <- server, cli <- app; adapters <- ports.
 set -euo pipefail
 cd "$(dirname "$0")/../src/proxima"
 
@@ -10,8 +10,9 @@ declare -A allowed=(
   [ports]="base model ports"
   [core]="base model ports core"
   [adapters]="base model ports adapters"
+  [server]="base model ports core server"
   [cli]="base model ports core cli"
-  [app]="base model ports core adapters cli app"
+  [app]="base model ports core adapters server cli app"
 )
 bad=0
 for layer in "${!allowed[@]}"; do

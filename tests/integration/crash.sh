@@ -6,12 +6,12 @@
 source "$(dirname "$0")/lib/common.bash"
 
 ROUNDS=${CRASH_ROUNDS:-25}
-src=$WORK/src
-mkdir -p "$src"
-python3 - "$src" <<'PY'
+# make_tree DIR SEED: 1,200 files of 1 to 60 kB in 8 folders, and one of 12 MiB.
+make_tree() {
+  python3 - "$1" "$2" <<'PY'
 import os, random, sys
 root = sys.argv[1]
-rng = random.Random(42)
+rng = random.Random(int(sys.argv[2]))
 for d in range(8):
     os.makedirs(f"{root}/d{d}", exist_ok=True)
     for f in range(150):
@@ -20,20 +20,20 @@ for d in range(8):
 with open(f"{root}/large.bin", "wb") as out:
     out.write(rng.randbytes(12 << 20))
 PY
+}
+src=$WORK/src
+make_tree "$src" 42
 "$P" -q data init crashy "$src"
-# Time one uninterrupted sync of the same size to spread the kills over it.
-cp -a "$src" "$WORK/probe"
-rm -rf "$WORK/probe/.proxima"
-# The probe writes to a store of its own (so the real syncs still upload
-# everything): a sibling prefix when the store is S3, else its home's folder.
-probe_store=$WORK/probe-home/store
-[[ "${PROXIMA_STORE:-}" == s3://* ]] && probe_store=$PROXIMA_STORE-probe
-PROXIMA_HOME=$WORK/probe-home PROXIMA_STORE=$probe_store "$P" -q data init probe "$WORK/probe"
+# Time one uninterrupted sync of the same size, through the same store (or
+# hub), to spread the kills over it. Its content is different, so that the
+# real syncs still upload everything.
+make_tree "$WORK/probe" 4242
+"$P" -q data init probe "$WORK/probe"
 start=$(date +%s.%N)
-PROXIMA_HOME=$WORK/probe-home PROXIMA_STORE=$probe_store "$P" -q data sync -C "$WORK/probe" -m probe
+"$P" -q data sync -C "$WORK/probe" -m probe
 span=$(python3 -c "import sys; print(max(0.2, $(date +%s.%N) - $start))")
-rm -rf "$WORK/probe" "$WORK/probe-home"
-echo "an uninterrupted sync takes ${span}s; kills land within 0.6 times that (later syncs are smaller)"
+rm -rf "$WORK/probe"
+echo "an uninterrupted sync takes ${span}s; kills land within 1.2 times that, so that some rounds publish first"
 
 heads=()
 for round in $(seq 1 "$ROUNDS"); do
@@ -51,7 +51,7 @@ with open(f"{root}/new/r{r}.bin", "wb") as out:
     out.write(rng.randbytes(rng.randint(1, 3 << 20)))
 PY
   before=$("$P" data log crashy --json 2>/dev/null | python3 -c 'import json,sys;print(json.load(sys.stdin)[0]["id"])' 2>/dev/null || echo none)
-  delay=$(python3 -c "import random; print(round(random.uniform(0.0, 0.6 * $span), 3))")
+  delay=$(python3 -c "import random; print(round(random.uniform(0.0, 1.2 * $span), 3))")
   "$P" -q data sync -C "$src" -m "round $round" >/dev/null 2>&1 &
   pid=$!
   sleep "$delay"

@@ -4,16 +4,23 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "proxima/adapters/hub_client.h"
+#include "proxima/adapters/hub_stores.h"
 #include "proxima/adapters/local_object_store.h"
 #include "proxima/adapters/retrying_object_store.h"
 #include "proxima/adapters/s3_object_store.h"
 #include "proxima/adapters/sql_catalog.h"
 #include "proxima/adapters/system_clock.h"
+#include "proxima/app/server_config.h"
 #include "proxima/app/settings.h"
 #include "proxima/base/file_util.h"
 #include "proxima/cli/environment.h"
+#include "proxima/server/hub_server.h"
 
 namespace {
+
+using proxima::Result;
+using proxima::Status;
 
 std::string HomeDir() {
   if (const char* h = std::getenv("PROXIMA_HOME"); h && *h) return h;
@@ -21,48 +28,130 @@ std::string HomeDir() {
   return std::string(home && *home ? home : "/tmp") + "/.proxima";
 }
 
-// PROXIMA_STORE selects the data lake: a folder path, a file:// URL or an
+Result<proxima::Settings> LoadSettings(const std::string& home) {
+  return proxima::Settings::Load(home + "/config.yaml",
+                                 [](const char* name) { return std::getenv(name); });
+}
+
+Result<proxima::RetryPolicy> RetryPolicyFrom(const proxima::Settings& settings) {
+  proxima::RetryPolicy policy;
+  if (const char* limit = settings.Get("PROXIMA_RETRY_SECONDS")) {
+    char* end = nullptr;
+    double seconds = std::strtod(limit, &end);
+    if (end == limit || *end != '\0' || seconds < 0) {
+      return Status::InvalidArgument(
+          std::string("retry bound '") + limit +
+          "' (PROXIMA_RETRY_SECONDS or s3.retry_seconds in config.yaml): expected seconds");
+    }
+    policy.total_time_limit_ns = static_cast<int64_t>(seconds * 1e9);
+  }
+  return policy;
+}
+
+std::unique_ptr<proxima::ObjectStore> WithRetries(std::unique_ptr<proxima::ObjectStore> store,
+                                                  const proxima::RetryPolicy& policy,
+                                                  proxima::Clock* clock) {
+  return std::make_unique<proxima::RetryingObjectStore>(
+      std::move(store), policy, clock, [](const Status& error, int attempt, int64_t delay_ns) {
+        std::fprintf(stderr, "proxima: %s; retrying in %.1f s (attempt %d)\n",
+                     error.message().c_str(), static_cast<double>(delay_ns) / 1e9, attempt + 1);
+      });
+}
+
+// The data lake by its spec: a folder path, a file:// URL or an
 // s3://bucket/prefix URL (endpoint, region and credentials as the AWS SDKs
-// read them; docs/s3.md). The default is the folder $PROXIMA_HOME/store.
-proxima::Result<std::unique_ptr<proxima::ObjectStore>> OpenStore(const std::string& home,
-                                                                 proxima::Clock* clock) {
-  PROXIMA_ASSIGN_OR_RETURN(proxima::Settings settings,
-                           proxima::Settings::Load(home + "/config.yaml", [](const char* name) {
-                             return std::getenv(name);
-                           }));
-  const char* s = settings.Get("PROXIMA_STORE");
-  std::string spec = s == nullptr || *s == '\0' ? home + "/store" : s;
+// read them; docs/s3.md). "" is the folder $PROXIMA_HOME/store.
+Result<std::unique_ptr<proxima::ObjectStore>> OpenStore(std::string spec, const std::string& home,
+                                                        const proxima::Settings& settings,
+                                                        proxima::Clock* clock) {
+  if (spec.empty()) spec = home + "/store";
   if (spec.rfind("s3://", 0) == 0) {
     PROXIMA_ASSIGN_OR_RETURN(
         proxima::S3Config config,
         proxima::S3ConfigFromUrl(spec, [&](const char* name) { return settings.Get(name); }));
-    auto s3 = std::make_unique<proxima::S3ObjectStore>(std::move(config), clock);
-    proxima::RetryPolicy policy;
-    if (const char* limit = settings.Get("PROXIMA_RETRY_SECONDS")) {
-      char* end = nullptr;
-      double seconds = std::strtod(limit, &end);
-      if (end == limit || *end != '\0' || seconds < 0) {
-        return proxima::Status::InvalidArgument(
-            std::string("retry bound '") + limit +
-            "' (PROXIMA_RETRY_SECONDS or s3.retry_seconds in config.yaml): expected seconds");
-      }
-      policy.total_time_limit_ns = static_cast<int64_t>(seconds * 1e9);
-    }
-    auto store = std::make_unique<proxima::RetryingObjectStore>(
-        std::move(s3), policy, clock,
-        [](const proxima::Status& error, int attempt, int64_t delay_ns) {
-          std::fprintf(stderr, "proxima: %s; retrying in %.1f s (attempt %d)\n",
-                       error.message().c_str(), static_cast<double>(delay_ns) / 1e9, attempt + 1);
-        });
-    return std::unique_ptr<proxima::ObjectStore>(std::move(store));
+    PROXIMA_ASSIGN_OR_RETURN(proxima::RetryPolicy policy, RetryPolicyFrom(settings));
+    return WithRetries(std::make_unique<proxima::S3ObjectStore>(std::move(config), clock), policy,
+                       clock);
   }
   if (spec.rfind("file://", 0) == 0) spec = spec.substr(7);
   if (spec.find("://") != std::string::npos) {
-    return proxima::Status::InvalidArgument(
-        "PROXIMA_STORE='" + spec + "': expected a folder, file://PATH or s3://BUCKET/PREFIX");
+    return Status::InvalidArgument("store '" + spec +
+                                   "': expected a folder, file://PATH or s3://BUCKET/PREFIX");
   }
   PROXIMA_ASSIGN_OR_RETURN(auto store, proxima::LocalObjectStore::Open(spec));
   return std::unique_ptr<proxima::ObjectStore>(std::move(store));
+}
+
+std::string StoreSpec(const proxima::Settings& settings) {
+  const char* s = settings.Get("PROXIMA_STORE");
+  return s == nullptr ? "" : s;
+}
+
+// The hub the data commands go through: --hub, else PROXIMA_HUB or the
+// login in config.yaml. Null in embedded mode.
+Result<std::shared_ptr<proxima::HubClient>> OpenHub(const proxima::Environment& env,
+                                                    const proxima::Settings& settings) {
+  std::string url = env.hub_flag;
+  if (url.empty()) {
+    if (const char* u = settings.Get("PROXIMA_HUB")) url = u;
+  }
+  if (url.empty()) return std::shared_ptr<proxima::HubClient>();
+  const char* token = settings.Get("PROXIMA_TOKEN");
+  if (token == nullptr) {
+    return Status::Unauthenticated("no token for hub " + url + ": run 'proxima login --hub " + url +
+                                   "' or set PROXIMA_TOKEN");
+  }
+  const char* ca = settings.Get("PROXIMA_HUB_CA_BUNDLE");
+  return std::make_shared<proxima::HubClient>(
+      proxima::HubConfig{url, token, ca == nullptr ? "" : ca});
+}
+
+int RunServer(const proxima::ServerArgs& args, const std::string& home, proxima::Clock* clock) {
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "proxima server: error: %s\n", s.message().c_str());
+    return 1;
+  };
+  Result<proxima::ServerConfig> config = proxima::LoadServerConfig(args.config_file);
+  if (!config.ok()) return fail(config.status());
+  if (!args.listen.empty()) {
+    if (Status s = proxima::ParseListen(args.listen, &config->options); !s.ok()) return fail(s);
+  }
+  if (!args.quiet) {
+    config->options.log = [](const std::string& line) {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    };
+  }
+  Result<proxima::Settings> settings = LoadSettings(home);
+  if (!settings.ok()) return fail(settings.status());
+  if (Status s = proxima::MakeDirs(home); !s.ok()) return fail(s);
+  std::string catalog_spec = config->catalog.empty() ? home + "/catalog.db" : config->catalog;
+  auto catalog = proxima::OpenCatalog(catalog_spec, clock->NowUnixNanos());
+  if (!catalog.ok()) return fail(catalog.status());
+  auto store = OpenStore(config->store.empty() ? StoreSpec(*settings) : config->store, home,
+                         *settings, clock);
+  if (!store.ok()) return fail(store.status());
+
+  proxima::HubServer server(catalog->get(), store->get(), clock, config->options);
+  const char* admin_token = std::getenv("PROXIMA_ADMIN_TOKEN");
+  std::string new_admin_token;
+  if (Status s = server.Start(admin_token ? admin_token : "", &new_admin_token); !s.ok()) {
+    return fail(s);
+  }
+  bool tls = !config->options.tls_cert_file.empty();
+  std::fprintf(stderr, "proxima server: listening on %s://%s:%d (catalog %s, store %s)\n",
+               tls ? "https" : "http", config->options.host.c_str(), server.port(),
+               (*catalog)->Describe().c_str(), (*store)->Describe().c_str());
+  if (!new_admin_token.empty()) {
+    // The only time this secret is ever printed: it is stored hashed.
+    std::fprintf(stderr,
+                 "proxima server: created the administrator 'admin'. Its token, shown only "
+                 "this once:\n%s\n",
+                 new_admin_token.c_str());
+  }
+  Status served = proxima::ServeUntilSignalled(server);
+  if (!served.ok()) return fail(served);
+  std::fprintf(stderr, "proxima server: stopped\n");
+  return 0;
 }
 
 }  // namespace
@@ -73,12 +162,43 @@ int main(int argc, char** argv) {
   env.home = HomeDir();
   env.clock = &clock;
   env.stderr_is_tty = isatty(STDERR_FILENO) == 1;
-  env.open_store = [&]() { return OpenStore(env.home, &clock); };
-  env.open_refs = [&]() -> proxima::Result<std::unique_ptr<proxima::RefStore>> {
+  env.open_store = [&]() -> Result<std::unique_ptr<proxima::ObjectStore>> {
+    PROXIMA_ASSIGN_OR_RETURN(proxima::Settings settings, LoadSettings(env.home));
+    PROXIMA_ASSIGN_OR_RETURN(auto hub, OpenHub(env, settings));
+    if (hub) {
+      PROXIMA_ASSIGN_OR_RETURN(proxima::RetryPolicy policy, RetryPolicyFrom(settings));
+      return WithRetries(proxima::MakeHubObjectStore(hub), policy, &clock);
+    }
+    return OpenStore(StoreSpec(settings), env.home, settings, &clock);
+  };
+  env.open_refs = [&]() -> Result<std::unique_ptr<proxima::RefStore>> {
+    PROXIMA_ASSIGN_OR_RETURN(proxima::Settings settings, LoadSettings(env.home));
+    PROXIMA_ASSIGN_OR_RETURN(auto hub, OpenHub(env, settings));
+    if (hub) return proxima::MakeHubRefStore(hub);
     PROXIMA_RETURN_IF_ERROR(proxima::MakeDirs(env.home));
     PROXIMA_ASSIGN_OR_RETURN(
         auto catalog, proxima::OpenSqliteCatalog(env.home + "/catalog.db", clock.NowUnixNanos()));
     return std::unique_ptr<proxima::RefStore>(std::move(catalog));
+  };
+  env.hub_call = [&](std::string_view method, const std::string& path,
+                     std::string_view body) -> Result<std::string> {
+    PROXIMA_ASSIGN_OR_RETURN(proxima::Settings settings, LoadSettings(env.home));
+    PROXIMA_ASSIGN_OR_RETURN(auto hub, OpenHub(env, settings));
+    if (!hub) {
+      return Status::FailedPrecondition(
+          "this command needs a hub: pass --hub URL or run 'proxima login --hub URL'");
+    }
+    return hub->Call(method, path, body);
+  };
+  env.login = [&](const std::string& url, const std::string& token) -> Result<std::string> {
+    proxima::HubClient hub(proxima::HubConfig{url, token, ""});
+    PROXIMA_ASSIGN_OR_RETURN(std::string who, hub.Call("GET", "/api/v1/whoami"));
+    PROXIMA_RETURN_IF_ERROR(proxima::MakeDirs(env.home));
+    PROXIMA_RETURN_IF_ERROR(proxima::SaveHubLogin(env.home + "/config.yaml", url, token));
+    return who;
+  };
+  env.run_server = [&](const proxima::ServerArgs& args) {
+    return RunServer(args, env.home, &clock);
   };
   return proxima::RunCli(argc, argv, env);
 }

@@ -2,7 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
+#include <fstream>
 
 namespace proxima {
 namespace {
@@ -18,6 +21,9 @@ constexpr Key kKeys[] = {
     {"s3.profile", "AWS_PROFILE"},
     {"s3.addressing", "PROXIMA_S3_ADDRESSING"},
     {"s3.retry_seconds", "PROXIMA_RETRY_SECONDS"},
+    {"hub.url", "PROXIMA_HUB"},
+    {"hub.token", "PROXIMA_TOKEN"},
+    {"hub.ca_bundle", "PROXIMA_HUB_CA_BUNDLE"},
 };
 
 const char* EnvFor(const std::string& path) {
@@ -82,6 +88,40 @@ const char* Settings::Get(const char* name) const {
   if (const char* v = getenv_(name); v != nullptr && *v != '\0') return v;
   auto it = from_file_.find(name);
   return it == from_file_.end() ? nullptr : it->second.c_str();
+}
+
+Status SaveHubLogin(const std::string& config_path, const std::string& url,
+                    const std::string& token) {
+  YAML::Node root;
+  std::error_code ec;
+  try {
+    if (std::filesystem::exists(config_path, ec)) root = YAML::LoadFile(config_path);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(config_path + ": not valid YAML, not changed: " + e.msg);
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  if (!root.IsMap()) return Status::InvalidArgument(config_path + ": expected a mapping");
+  root["hub"]["url"] = url;
+  root["hub"]["token"] = token;
+  YAML::Emitter out;
+  out << root;
+  // The token is a secret: the file is written 0600 from the start (never
+  // readable by others, not even briefly) and renamed into place.
+  std::string tmp = config_path + ".tmp";
+  mode_t old_mask = ::umask(077);
+  bool written;
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << out.c_str() << "\n";
+    written = f.good();
+  }
+  ::umask(old_mask);
+  if (!written) return Status::PermissionDenied("cannot write " + tmp);
+  ::chmod(tmp.c_str(), 0600);
+  std::filesystem::rename(tmp, config_path, ec);
+  if (ec) return Status::PermissionDenied("cannot replace " + config_path + ": " + ec.message());
+  ::chmod(config_path.c_str(), 0600);
+  return Status::Ok();
 }
 
 }  // namespace proxima

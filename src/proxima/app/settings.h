@@ -18,6 +18,10 @@ namespace proxima {
 //     profile: lab                   AWS_PROFILE
 //     addressing: path|virtual       PROXIMA_S3_ADDRESSING
 //     retry_seconds: 120             PROXIMA_RETRY_SECONDS
+//   hub:                             (written by 'proxima login')
+//     url: https://hub:8080          PROXIMA_HUB
+//     token: pxm_...                 PROXIMA_TOKEN
+//     ca_bundle: /etc/ca.pem         PROXIMA_HUB_CA_BUNDLE
 //
 // An unknown key or a malformed file is an error that names the file, the
 // key and the line, so that a typo never silently selects the default store.
@@ -36,5 +40,10 @@ class Settings {
   Getenv getenv_;
   std::map<std::string, std::string> from_file_;  // environment name -> value
 };
+
+// Records a hub login in the config file (creating it if needed), keeping its
+// other settings. The file is made mode 0600: it holds a secret.
+Status SaveHubLogin(const std::string& config_path, const std::string& url,
+                    const std::string& token);
 
 }  // namespace proxima

@@ -1,8 +1,10 @@
 #include "proxima/base/hash.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <cassert>
+#include <cstdlib>
 
 namespace proxima {
 
@@ -73,6 +75,14 @@ Hash256 Sha256Stream::Finish() {
   EVP_DigestFinal_ex(ctx, h.data(), &len);
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
   return h;
+}
+
+std::string RandomHex(size_t n) {
+  std::string bytes(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)) != 1) {
+    std::abort();  // no entropy: nothing secret can be made safely
+  }
+  return HexEncode(bytes);
 }
 
 }  // namespace proxima

@@ -67,6 +67,10 @@ class Sha256Stream {
 
 std::string HexEncode(std::string_view bytes);
 
+// `n` bytes from the operating system's cryptographic random source
+// (OpenSSL RAND_bytes), hex-encoded: for secrets and unguessable ids.
+std::string RandomHex(size_t n);
+
 }  // namespace proxima
 
 template <>

@@ -88,4 +88,11 @@ Status ErrnoStatus(int err, std::string_view what) {
   }
 }
 
+StatusCode StatusCodeFromName(std::string_view name) {
+  for (int c = 0; c <= static_cast<int>(StatusCode::kInternal); ++c) {
+    if (StatusCodeName(static_cast<StatusCode>(c)) == name) return static_cast<StatusCode>(c);
+  }
+  return StatusCode::kInternal;
+}
+
 }  // namespace proxima

@@ -26,7 +26,9 @@ enum class StatusCode : uint8_t {
   kInternal,
 };
 
-std::string_view StatusCodeName(StatusCode code);
+std::string_view StatusCodeName(StatusCode code);  // "NotFound", ...
+// The inverse of StatusCodeName; kInternal for a name it does not know.
+StatusCode StatusCodeFromName(std::string_view name);
 
 // The outcome of an operation: OK, or a code with a message a user can act on.
 // Messages name the object or path that failed and, where it helps, what to do.

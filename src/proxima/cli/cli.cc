@@ -3,6 +3,7 @@
 #include "proxima/cli/context.h"
 #include "proxima/cli/data_commands.h"
 #include "proxima/cli/environment.h"
+#include "proxima/cli/hub_commands.h"
 
 namespace proxima {
 
@@ -39,6 +40,8 @@ int RunCli(int argc, char** argv, Environment& env) {
   app.add_flag("-v,--verbose", ctx.verbose, "List every change and skipped path");
   app.add_option("-j,--threads", ctx.threads, "Worker threads (default: one per core)")
       ->check(CLI::Range(1, 256));
+  app.add_option("--hub", env.hub_flag,
+                 "Work through the hub at URL (default: PROXIMA_HUB or 'proxima login')");
 
   CLI::App* data = app.add_subcommand("data", kDataHelp);
   data->require_subcommand(1);
@@ -129,6 +132,17 @@ int RunCli(int argc, char** argv, Environment& env) {
   fsck->add_flag("--no-read-data", no_read_data, "Check structure and index only");
   add_json(fsck);
   fsck->callback([&] { rc = CmdFsck(ctx, !no_read_data); });
+
+  HubArgs hub_args;
+  AddHubCommands(app, ctx, hub_args, &rc);
+  // Global options (--hub, -v, -j...) work after any subcommand too.
+  std::function<void(CLI::App*)> fall = [&](CLI::App* a) {
+    for (CLI::App* sub : a->get_subcommands({})) {
+      sub->fallthrough();
+      fall(sub);
+    }
+  };
+  fall(&app);
 
   try {
     app.parse(argc, argv);

@@ -11,14 +11,35 @@
 
 namespace proxima {
 
+// `proxima server` as the command line asked for it.
+struct ServerArgs {
+  std::string config_file;  // --config
+  std::string listen;       // --listen, overriding the file
+  bool quiet = false;       // no request log
+};
+
 // What the composition root (app/) hands the CLI: how to reach the store
 // and the catalog, and the clock. The CLI never names a concrete adapter.
 struct Environment {
   std::string home;  // $PROXIMA_HOME
+  // The store and the catalog: embedded ones under `home`, or the hub's when
+  // one is set (--hub, PROXIMA_HUB or 'proxima login').
   std::function<Result<std::unique_ptr<ObjectStore>>()> open_store;
   std::function<Result<std::unique_ptr<RefStore>>()> open_refs;
   Clock* clock = nullptr;
   bool stderr_is_tty = false;
+
+  std::string hub_flag;  // --hub URL, set by the CLI before it opens anything
+  // One call of the hub's REST API: the body of a 2xx answer, or the error.
+  // FailedPrecondition when no hub is set.
+  std::function<Result<std::string>(std::string_view method, const std::string& path,
+                                    std::string_view body)>
+      hub_call;
+  // Checks `token` against the hub at `url` (GET /api/v1/whoami) and records
+  // the login in $PROXIMA_HOME/config.yaml; returns the whoami answer.
+  std::function<Result<std::string>(const std::string& url, const std::string& token)> login;
+  // Runs the hub until SIGTERM; returns the exit code.
+  std::function<int(const ServerArgs&)> run_server;
 };
 
 // Runs the command line; returns the process exit code: 0 success, 1 error,

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <memory>
+
+#include "proxima/adapters/hub_client.h"
+#include "proxima/ports/object_store.h"
+#include "proxima/ports/ref_store.h"
+
+namespace proxima {
+
+// The dataset catalog through the hub: refs move by the hub's
+// compare-and-swap, which checks write access and that the commit exists in
+// the store. Datasets the caller cannot read do not exist for it.
+std::unique_ptr<RefStore> MakeHubRefStore(std::shared_ptr<HubClient> hub);
+
+// The hub's object store, reached through the hub (which checks access and
+// verifies every uploaded object). Keeps `PreferredConcurrency()` requests in
+// flight for bulk work, like a network store.
+std::unique_ptr<ObjectStore> MakeHubObjectStore(std::shared_ptr<HubClient> hub);
+
+}  // namespace proxima

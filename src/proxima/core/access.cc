@@ -1,0 +1,138 @@
+#include "proxima/core/access.h"
+
+#include <algorithm>
+#include <map>
+
+namespace proxima {
+
+namespace {
+
+constexpr std::string_view kTokenPrefix = "pxm_";
+
+Access Cap(Access access, TeamRole role) {
+  return role == TeamRole::kViewer ? std::min(access, Access::kRead) : access;
+}
+
+}  // namespace
+
+std::vector<std::string> Principal::Subjects() const {
+  std::vector<std::string> out{"user:" + user};
+  for (const MemberRecord& m : teams) out.push_back("team:" + m.team);
+  return out;
+}
+
+bool Principal::MayCreateDatasets() const {
+  if (admin) return true;
+  return std::any_of(teams.begin(), teams.end(),
+                     [](const MemberRecord& m) { return m.role != TeamRole::kViewer; });
+}
+
+TeamRole Principal::RoleIn(std::string_view team) const {
+  for (const MemberRecord& m : teams) {
+    if (m.team == team) return m.role;
+  }
+  return static_cast<TeamRole>(0);
+}
+
+bool LooksLikeToken(std::string_view secret) {
+  if (secret.size() != kTokenPrefix.size() + 64 || secret.substr(0, 4) != kTokenPrefix) {
+    return false;
+  }
+  return std::all_of(secret.begin() + 4, secret.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Result<Principal> AccessControl::Authenticate(std::string_view secret) {
+  if (!LooksLikeToken(secret)) {
+    return Status::Unauthenticated("malformed token: expected 'pxm_' and 64 hex digits");
+  }
+  Result<TokenRecord> token = catalog_->FindToken(Sha256(secret));
+  if (token.status().IsNotFound()) return Status::Unauthenticated("unknown token");
+  PROXIMA_RETURN_IF_ERROR(token.status());
+  if (token->revoked_unix_ns != 0) {
+    return Status::Unauthenticated("token " + token->id + " was revoked");
+  }
+  if (token->expires_unix_ns != 0 && clock_->NowUnixNanos() >= token->expires_unix_ns) {
+    return Status::Unauthenticated("token " + token->id + " has expired; create a new one");
+  }
+  Result<UserRecord> user = catalog_->GetUser(token->user);
+  if (user.status().IsNotFound()) {
+    return Status::Unauthenticated("the user of token " + token->id + " no longer exists");
+  }
+  PROXIMA_RETURN_IF_ERROR(user.status());
+  Principal who{user->name, user->admin, token->id, {}};
+  PROXIMA_ASSIGN_OR_RETURN(who.teams, catalog_->TeamsOfUser(user->name));
+  return who;
+}
+
+Result<Access> AccessControl::DatasetAccess(const Principal& who, std::string_view dataset) {
+  if (who.admin) return Access::kAdmin;
+  PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> grants, catalog_->ListGrants(dataset));
+  Access best = Access::kNone;
+  std::string self = "user:" + who.user;
+  for (const GrantRecord& g : grants) {
+    if (g.subject == self) {
+      best = std::max(best, g.access);
+    } else if (g.subject.rfind("team:", 0) == 0) {
+      TeamRole role = who.RoleIn(std::string_view(g.subject).substr(5));
+      if (static_cast<int>(role) != 0) best = std::max(best, Cap(g.access, role));
+    }
+  }
+  return best;
+}
+
+Result<std::vector<GrantRecord>> AccessControl::VisibleDatasets(const Principal& who) {
+  std::vector<GrantRecord> out;
+  if (who.admin) {
+    PROXIMA_ASSIGN_OR_RETURN(std::vector<DatasetRecord> all, catalog_->ListDatasets());
+    for (const DatasetRecord& d : all) out.push_back({d.name, "user:" + who.user, Access::kAdmin});
+    return out;
+  }
+  PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> grants, catalog_->GrantsOf(who.Subjects()));
+  std::map<std::string, Access> best;
+  for (const GrantRecord& g : grants) {
+    Access a = g.access;
+    if (g.subject.rfind("team:", 0) == 0) a = Cap(a, who.RoleIn(g.subject.substr(5)));
+    Access& slot = best[g.dataset];
+    slot = std::max(slot, a);
+  }
+  for (const auto& [name, access] : best) out.push_back({name, "user:" + who.user, access});
+  return out;
+}
+
+Result<bool> AccessControl::HasAnyAccess(const Principal& who, Access level) {
+  if (who.admin) return true;
+  PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> visible, VisibleDatasets(who));
+  return std::any_of(visible.begin(), visible.end(),
+                     [&](const GrantRecord& g) { return g.access >= level; });
+}
+
+Result<IssuedToken> AccessControl::IssueToken(std::string_view user, std::string_view description,
+                                              int64_t ttl_ns) {
+  IssuedToken issued;
+  issued.secret = std::string(kTokenPrefix) + RandomHex(32);
+  int64_t now = clock_->NowUnixNanos();
+  issued.record = {RandomHex(6),
+                   std::string(user),
+                   std::string(description),
+                   Sha256(issued.secret),
+                   now,
+                   ttl_ns > 0 ? now + ttl_ns : 0,
+                   0};
+  PROXIMA_RETURN_IF_ERROR(catalog_->CreateToken(issued.record));
+  return issued;
+}
+
+Result<IssuedToken> AccessControl::AdoptToken(std::string_view user, std::string_view secret,
+                                              std::string_view description) {
+  if (!LooksLikeToken(secret)) {
+    return Status::InvalidArgument("PROXIMA_ADMIN_TOKEN: expected 'pxm_' and 64 hex digits");
+  }
+  IssuedToken issued{{RandomHex(6), std::string(user), std::string(description), Sha256(secret),
+                      clock_->NowUnixNanos(), 0, 0},
+                     std::string(secret)};
+  PROXIMA_RETURN_IF_ERROR(catalog_->CreateToken(issued.record));
+  return issued;
+}
+
+}  // namespace proxima

@@ -1,0 +1,161 @@
+#include "proxima/server/api.h"
+
+namespace proxima::api {
+
+std::string& CurrentRoute() {
+  thread_local std::string route;
+  return route;
+}
+
+std::string& CurrentUser() {
+  thread_local std::string user;
+  return user;
+}
+
+Handler Bind(Hub& hub, HubHandler fn) {
+  return [&hub, fn](const httplib::Request& req, httplib::Response& res, const Principal& who) {
+    return fn(hub, req, res, who);
+  };
+}
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kAborted:
+      return 409;
+    case StatusCode::kFailedPrecondition:
+      return 412;
+    case StatusCode::kCorruption:
+      return 422;
+    case StatusCode::kResourceExhausted:
+      return 507;
+    case StatusCode::kUnavailable:
+    case StatusCode::kCancelled:
+      return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
+    case StatusCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+std::string DumpJson(const Json& body) {
+  return body.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+void SendJson(httplib::Response& res, int http_status, const Json& body) {
+  res.status = http_status;
+  res.set_content(DumpJson(body) + "\n", "application/json");
+}
+
+void SendError(httplib::Response& res, const Status& status, int http_status) {
+  Json body = {
+      {"error",
+       {{"code", std::string(StatusCodeName(status.code()))}, {"message", status.message()}}}};
+  SendJson(res, http_status != 0 ? http_status : HttpStatusFor(status.code()), body);
+  if (status.code() == StatusCode::kUnauthenticated) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"proxima\"");
+  }
+}
+
+Status CheckJsonSize(Hub& hub, const httplib::Request& req) {
+  if (req.body.size() > hub.options->max_json_bytes) {
+    return Status::InvalidArgument("request body of " + std::to_string(req.body.size()) +
+                                   " bytes is over the limit of " +
+                                   std::to_string(hub.options->max_json_bytes));
+  }
+  return Status::Ok();
+}
+
+Status RequireDatasetAccess(Hub& hub, const Principal& who, const std::string& dataset,
+                            Access level) {
+  PROXIMA_ASSIGN_OR_RETURN(Access access, hub.access->DatasetAccess(who, dataset));
+  bool exists = true;
+  if (access != Access::kNone && who.admin) {
+    PROXIMA_ASSIGN_OR_RETURN(exists, hub.catalog->DatasetExists(dataset));
+  }
+  if (access == Access::kNone || !exists) {
+    return Status::NotFound("dataset '" + dataset + "' does not exist");
+  }
+  if (access < level) {
+    return Status::PermissionDenied("you have " + std::string(AccessName(access)) +
+                                    " access to dataset '" + dataset + "'; this needs " +
+                                    std::string(AccessName(level)) +
+                                    " (ask an admin of the dataset for a grant)");
+  }
+  return Status::Ok();
+}
+
+Status RequireHubAdmin(const Principal& who, std::string_view what) {
+  if (who.admin) return Status::Ok();
+  return Status::PermissionDenied(std::string(what) + " needs a hub administrator");
+}
+
+void Audit(Hub& hub, const Principal& who, std::string action, std::string object,
+           std::string detail) {
+  AuditRecord record{0,
+                     hub.clock->NowUnixNanos(),
+                     who.user,
+                     std::move(action),
+                     std::move(object),
+                     std::move(detail)};
+  Status s = hub.catalog->AppendAudit(record);
+  if (!s.ok() && hub.options->log) hub.options->log("audit append failed: " + s.ToString());
+}
+
+Json PageJson(Json items, const std::string& last, bool more) {
+  return {{"items", std::move(items)}, {"next", more ? Json(last) : Json(nullptr)}};
+}
+
+httplib::Server::Handler Router::Wrap(const std::string& pattern, Handler h) {
+  Hub* hub = hub_;
+  return [hub, pattern, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+    CurrentRoute() = pattern;
+    std::string auth = req.get_header_value("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (auth.empty()) {
+      SendError(res, Status::Unauthenticated(
+                         "missing 'Authorization: Bearer <token>' (proxima login --hub URL)"));
+      return;
+    }
+    if (auth.rfind(kBearer, 0) != 0) {
+      SendError(res, Status::Unauthenticated("the Authorization header must be 'Bearer <token>'"));
+      return;
+    }
+    Result<Principal> who =
+        hub->access->Authenticate(std::string_view(auth).substr(kBearer.size()));
+    if (!who.ok()) {
+      SendError(res, who.status());
+      return;
+    }
+    CurrentUser() = who->user;
+    Status s = h(req, res, *who);
+    if (!s.ok()) SendError(res, s);
+  };
+}
+
+void Router::Get(const std::string& pattern, Handler h) {
+  server_->Get(pattern, Wrap(pattern, std::move(h)));
+}
+void Router::Put(const std::string& pattern, Handler h) {
+  server_->Put(pattern, Wrap(pattern, std::move(h)));
+}
+void Router::Post(const std::string& pattern, Handler h) {
+  server_->Post(pattern, Wrap(pattern, std::move(h)));
+}
+void Router::Delete(const std::string& pattern, Handler h) {
+  server_->Delete(pattern, Wrap(pattern, std::move(h)));
+}
+
+}  // namespace proxima::api

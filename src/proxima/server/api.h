@@ -1,0 +1,98 @@
+#pragma once
+
+// What the route files of the hub share (not a public header).
+
+#include <httplib.h>
+
+#include <functional>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "proxima/core/access.h"
+#include "proxima/core/repository.h"
+#include "proxima/server/hub_server.h"
+#include "proxima/server/metrics.h"
+
+namespace proxima::api {
+
+using Json = nlohmann::json;
+
+struct Hub {
+  Catalog* catalog = nullptr;
+  ObjectStore* store = nullptr;
+  Repository* repo = nullptr;
+  Clock* clock = nullptr;
+  AccessControl* access = nullptr;
+  const ServerOptions* options = nullptr;
+  Metrics* metrics = nullptr;
+
+  // Parents of commits read so far (commits are immutable), for listing the
+  // commits a caller may see.
+  std::mutex parents_mu;
+  std::unordered_map<ObjectId, std::vector<ObjectId>, Hash256Hasher> parents;
+};
+
+// A handler of an authenticated route: returns an error status to send it
+// as the error body, or fills `res` and returns OK.
+using Handler =
+    std::function<Status(const httplib::Request&, httplib::Response&, const Principal&)>;
+
+// A handler written as a free function of the hub, and its binding.
+using HubHandler = Status (*)(Hub&, const httplib::Request&, httplib::Response&, const Principal&);
+Handler Bind(Hub& hub, HubHandler fn);
+
+// Registers routes; every one authenticates with the bearer token first
+// (401 without a valid one) and records its metrics under `pattern`.
+class Router {
+ public:
+  Router(httplib::Server* server, Hub* hub) : server_(server), hub_(hub) {}
+  void Get(const std::string& pattern, Handler h);
+  void Put(const std::string& pattern, Handler h);
+  void Post(const std::string& pattern, Handler h);
+  void Delete(const std::string& pattern, Handler h);
+  Hub& hub() { return *hub_; }
+
+ private:
+  httplib::Server::Handler Wrap(const std::string& pattern, Handler h);
+  httplib::Server* server_;
+  Hub* hub_;
+};
+
+// The route pattern and user of the request being served on this thread
+// (for metrics and the request log).
+std::string& CurrentRoute();
+std::string& CurrentUser();
+
+int HttpStatusFor(StatusCode code);
+// {"error": {"code": "NotFound", "message": "..."}}; `http_status` 0: from
+// the code.
+void SendError(httplib::Response& res, const Status& status, int http_status = 0);
+void SendJson(httplib::Response& res, int http_status, const Json& body);
+std::string DumpJson(const Json& body);  // invalid UTF-8 replaced, never throws
+
+// Refuses JSON bodies over the configured limit (413).
+Status CheckJsonSize(Hub& hub, const httplib::Request& req);
+
+// NotFound when `who` may not read `dataset` (whether or not it exists: a
+// caller never learns of a dataset it cannot read); PermissionDenied when it
+// may read but has less than `level`.
+Status RequireDatasetAccess(Hub& hub, const Principal& who, const std::string& dataset,
+                            Access level);
+Status RequireHubAdmin(const Principal& who, std::string_view what);
+
+// Appends to the audit log; a failure is logged, never fails the request
+// that already happened.
+void Audit(Hub& hub, const Principal& who, std::string action, std::string object,
+           std::string detail = "");
+
+// {"items": [...], "next": "<after>" | null}
+Json PageJson(Json items, const std::string& last, bool more);
+
+void RegisterDatasetRoutes(Router& router);
+void RegisterObjectRoutes(Router& router);
+void RegisterIdentityRoutes(Router& router);
+
+}  // namespace proxima::api

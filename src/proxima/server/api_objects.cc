@@ -1,0 +1,178 @@
+// The data plane through the hub: /api/v1/objects/... For a store the client
+// cannot reach itself (the local folder of the hub), the hub streams object
+// bytes, after checking permissions and, for uploads, every hash.
+//
+// Objects are content-addressed and shared by every dataset of the store
+// (that is what deduplicates across datasets), so object access is granted
+// by having read (or write) access to some dataset, and an object id acts as
+// a capability: ids reach a client only through the trees and commits of
+// datasets it can read. Listing is restricted accordingly (docs/api.md).
+#include <charconv>
+#include <unordered_set>
+
+#include "proxima/core/object_check.h"
+#include "proxima/server/api.h"
+#include "proxima/server/requests.h"
+
+namespace proxima::api {
+
+namespace {
+
+Status RequireAny(Hub& hub, const Principal& who, Access level) {
+  PROXIMA_ASSIGN_OR_RETURN(bool any, hub.access->HasAnyAccess(who, level));
+  if (any) return Status::Ok();
+  return Status::PermissionDenied("objects need " + std::string(AccessName(level)) +
+                                  " access to at least one dataset; you have none");
+}
+
+Result<uint64_t> NumberParam(const httplib::Request& req, const char* name, uint64_t dflt) {
+  if (!req.has_param(name)) return dflt;
+  std::string v = req.get_param_value(name);
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size()) {
+    return Status::InvalidArgument(std::string("'") + name + "' must be a non-negative integer");
+  }
+  return n;
+}
+
+Status GetObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
+                 const Principal& who) {
+  std::string key = req.matches[1];
+  PROXIMA_RETURN_IF_ERROR(ValidateObjectKey(key));
+  // The store's config (format version, chunking parameters) is no secret:
+  // every client reads it first, even one that can read no dataset yet.
+  if (key != kConfigKey) PROXIMA_RETURN_IF_ERROR(RequireAny(hub, who, Access::kRead));
+  if (req.method == "HEAD") {
+    PROXIMA_ASSIGN_OR_RETURN(uint64_t size, hub.store->Size(key));
+    res.status = 200;
+    res.set_header("X-Object-Size", std::to_string(size));
+    return Status::Ok();
+  }
+  std::string bytes;
+  if (req.has_param("offset") || req.has_param("length")) {
+    PROXIMA_ASSIGN_OR_RETURN(uint64_t offset, NumberParam(req, "offset", 0));
+    PROXIMA_ASSIGN_OR_RETURN(uint64_t length, NumberParam(req, "length", UINT64_MAX));
+    length = std::min<uint64_t>(length, hub.options->max_object_bytes);
+    PROXIMA_ASSIGN_OR_RETURN(bytes, hub.store->GetRange(key, offset, length));
+  } else {
+    PROXIMA_ASSIGN_OR_RETURN(bytes, hub.store->Get(key));
+  }
+  hub.metrics->AddObjectBytes(bytes.size(), 0);
+  res.status = 200;
+  res.set_content(std::move(bytes), "application/octet-stream");
+  return Status::Ok();
+}
+
+Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
+                 const Principal& who) {
+  std::string key = req.matches[1];
+  PROXIMA_RETURN_IF_ERROR(ValidateObjectKey(key));
+  PROXIMA_RETURN_IF_ERROR(RequireAny(hub, who, Access::kWrite));
+  if (key == kConfigKey) {
+    return Status::PermissionDenied("the hub owns its store's config; it cannot be written");
+  }
+  PROXIMA_RETURN_IF_ERROR(VerifyObjectBytes(key, req.body));
+  // Objects are immutable and named by their content: an existing one holds
+  // these very bytes, so a repeated upload succeeds without a write, unless
+  // the client asked for create-only (If-None-Match: *).
+  bool create_only = req.get_header_value("If-None-Match") == "*";
+  Status s = hub.store->PutIfAbsent(key, req.body);
+  if (s.IsAlreadyExists() && !create_only) s = Status::Ok();
+  PROXIMA_RETURN_IF_ERROR(s);
+  hub.metrics->AddObjectBytes(0, req.body.size());
+  SendJson(res, 201, {{"key", key}, {"size", req.body.size()}});
+  return Status::Ok();
+}
+
+Status DeleteObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
+                    const Principal& who) {
+  std::string key = req.matches[1];
+  PROXIMA_RETURN_IF_ERROR(ValidateObjectKey(key));
+  PROXIMA_RETURN_IF_ERROR(RequireHubAdmin(who, "deleting objects"));
+  PROXIMA_RETURN_IF_ERROR(hub.store->Delete(key));
+  Audit(hub, who, "object.delete", "object:" + key);
+  SendJson(res, 200, {{"deleted", key}});
+  return Status::Ok();
+}
+
+// Every commit reachable from the refs of the datasets `who` can read.
+Result<std::unordered_set<ObjectId, Hash256Hasher>> VisibleCommits(Hub& hub, const Principal& who) {
+  PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> visible, hub.access->VisibleDatasets(who));
+  std::vector<ObjectId> todo;
+  for (const GrantRecord& g : visible) {
+    PROXIMA_ASSIGN_OR_RETURN(std::vector<RefRecord> refs, hub.catalog->ListRefs(g.dataset));
+    for (const RefRecord& r : refs) todo.push_back(r.commit);
+  }
+  std::unordered_set<ObjectId, Hash256Hasher> seen;
+  while (!todo.empty()) {
+    ObjectId id = todo.back();
+    todo.pop_back();
+    if (!seen.insert(id).second) continue;
+    std::vector<ObjectId> parents;
+    {
+      std::lock_guard lock(hub.parents_mu);
+      auto it = hub.parents.find(id);
+      if (it != hub.parents.end()) parents = it->second;
+    }
+    if (parents.empty()) {
+      Result<Commit> commit = hub.repo->LoadCommit(id);
+      if (!commit.ok()) continue;  // fsck's business, not the listing's
+      parents = commit->parents;
+      std::lock_guard lock(hub.parents_mu);
+      hub.parents[id] = parents;
+    }
+    todo.insert(todo.end(), parents.begin(), parents.end());
+  }
+  return seen;
+}
+
+Status ListObjects(Hub& hub, const httplib::Request& req, httplib::Response& res,
+                   const Principal& who) {
+  std::string prefix = req.get_param_value("prefix");
+  const std::string commits(KindPrefix(ObjectKind::kCommit));
+  const std::string index(KindPrefix(ObjectKind::kIndex));
+  std::optional<std::unordered_set<ObjectId, Hash256Hasher>> filter;
+  if (who.admin) {
+    // everything
+  } else if (prefix.rfind(index, 0) == 0) {
+    PROXIMA_RETURN_IF_ERROR(RequireAny(hub, who, Access::kRead));
+  } else if (prefix.rfind(commits, 0) == 0) {
+    PROXIMA_ASSIGN_OR_RETURN(filter, VisibleCommits(hub, who));
+  } else {
+    return Status::PermissionDenied("listing objects under '" + prefix +
+                                    "' needs a hub administrator (others may list '" + index +
+                                    "' and '" + commits + "')");
+  }
+  Json items = Json::array();
+  PROXIMA_RETURN_IF_ERROR(hub.store->List(prefix, [&](const ObjectInfo& info) -> Status {
+    if (filter) {
+      auto id = IdFromKey(ObjectKind::kCommit, info.key);
+      if (!id || filter->count(*id) == 0) return Status::Ok();
+    }
+    items.push_back({{"key", info.key}, {"size", info.size}});
+    return Status::Ok();
+  }));
+  SendJson(res, 200, {{"items", std::move(items)}, {"next", nullptr}});
+  return Status::Ok();
+}
+
+Status SyncStore(Hub& hub, const httplib::Request&, httplib::Response& res, const Principal& who) {
+  PROXIMA_RETURN_IF_ERROR(RequireAny(hub, who, Access::kWrite));
+  PROXIMA_RETURN_IF_ERROR(hub.store->Sync());
+  SendJson(res, 200, {{"synced", true}});
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterObjectRoutes(Router& r) {
+  auto bind = [&r](HubHandler fn) { return Bind(r.hub(), fn); };
+  r.Get("/api/v1/objects", bind(ListObjects));
+  r.Post("/api/v1/objects/sync", bind(SyncStore));
+  r.Get("/api/v1/objects/(.+)", bind(GetObject));
+  r.Put("/api/v1/objects/(.+)", bind(PutObject));
+  r.Delete("/api/v1/objects/(.+)", bind(DeleteObject));
+}
+
+}  // namespace proxima::api

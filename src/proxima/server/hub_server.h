@@ -1,0 +1,58 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "proxima/base/result.h"
+#include "proxima/ports/catalog.h"
+#include "proxima/ports/clock.h"
+#include "proxima/ports/object_store.h"
+
+namespace proxima {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;            // 0: any free port (see HubServer::port())
+  std::string tls_cert_file;  // PEM; both set: HTTPS
+  std::string tls_key_file;
+  size_t max_object_bytes = 256ull << 20;  // PUT of one object
+  size_t max_json_bytes = 1 << 20;         // any JSON request body
+  size_t max_page_size = 1000;             // ?limit= above this is refused
+  int threads = 64;                        // connections served at once
+  // Where request log lines go ("" : nowhere). Called from many threads.
+  std::function<void(const std::string& line)> log;
+};
+
+// The hub: the REST API of docs/api.md over a catalog and an object store.
+// Owns nothing it is given; they must outlive it.
+class HubServer {
+ public:
+  HubServer(Catalog* catalog, ObjectStore* store, Clock* clock, ServerOptions options);
+  ~HubServer();
+  HubServer(const HubServer&) = delete;
+  HubServer& operator=(const HubServer&) = delete;
+
+  // Opens the store (creating its config if new), binds the port, and
+  // creates the first administrator when the catalog has no user:
+  // `admin_secret` when given (PROXIMA_ADMIN_TOKEN), otherwise a new token
+  // returned in `*new_admin_secret` to be shown once.
+  Status Start(const std::string& admin_secret, std::string* new_admin_secret);
+  int port() const;
+  // Serves until Stop(); in-flight requests finish before it returns.
+  Status Serve();
+  // Thread-safe and async-signal-unsafe: call from a normal thread.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Runs `server` until SIGTERM or SIGINT, then stops it gracefully. Blocks
+// those signals in the calling thread (and the threads it starts later).
+Status ServeUntilSignalled(HubServer& server);
+
+}  // namespace proxima

@@ -1,0 +1,71 @@
+#pragma once
+
+// The hub's request bodies and query parameters, parsed and validated
+// without the HTTP library, so that a fuzz target (tests/fuzz) can drive
+// them directly. Every error is InvalidArgument and names the field.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "proxima/base/result.h"
+#include "proxima/model/keys.h"
+#include "proxima/ports/catalog.h"
+
+namespace proxima::api {
+
+struct CreateDatasetRequest {
+  std::string name;
+};
+struct RefUpdateRequest {
+  std::optional<ObjectId> expected;  // absent or null: the ref must not exist
+  std::optional<ObjectId> desired;   // null: delete the ref
+};
+struct GrantRequest {
+  std::string subject;  // "user:NAME" or "team:NAME"
+  Access access = Access::kRead;
+};
+struct CreateUserRequest {
+  std::string name;
+  bool admin = false;
+};
+struct CreateTeamRequest {
+  std::string name;
+};
+struct MemberRequest {
+  TeamRole role = TeamRole::kMember;
+};
+struct CreateTokenRequest {
+  std::string description;
+  int64_t expires_in_seconds = 0;  // 0: never
+};
+struct PageRequest {
+  std::string after;
+  size_t limit = 100;
+};
+
+Result<CreateDatasetRequest> ParseCreateDataset(std::string_view body);
+Result<RefUpdateRequest> ParseRefUpdate(std::string_view body);
+Result<GrantRequest> ParseGrant(std::string_view body);
+Result<CreateUserRequest> ParseCreateUser(std::string_view body);
+Result<CreateTeamRequest> ParseCreateTeam(std::string_view body);
+Result<MemberRequest> ParseMember(std::string_view body);
+Result<CreateTokenRequest> ParseCreateToken(std::string_view body);
+
+// ?after=&limit= : limit 1..max_limit, default min(100, max_limit).
+Result<PageRequest> ParsePage(const std::multimap<std::string, std::string>& params,
+                              size_t max_limit);
+
+// User and team names follow the dataset name rules (1 to 100 characters of
+// [A-Za-z0-9._-], not starting with '.' or '-').
+Status ValidatePrincipalName(std::string_view name, std::string_view what);
+// "user:NAME" or "team:NAME".
+Status ValidateSubject(std::string_view subject);
+// A ref name as the API takes it: "head" or "tags/TAG".
+Status ValidateRefName(std::string_view ref);
+// A store key the hub serves: "config" or a key ObjectKey produces.
+Status ValidateObjectKey(std::string_view key);
+
+}  // namespace proxima::api
