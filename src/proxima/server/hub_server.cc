@@ -99,7 +99,7 @@ void HubServer::Impl::Configure() {
   s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.set_payload_max_length(options.max_object_bytes);
   s.set_keep_alive_max_count(10'000);
-  s.set_keep_alive_timeout(30);
+  s.set_keep_alive_timeout(5);  // also bounds how long a stop waits for idle clients
   s.set_read_timeout(60);
   s.set_write_timeout(60);
   s.set_tcp_nodelay(true);

@@ -1,0 +1,368 @@
+// The hub's REST API (docs/api.md), in process on a real socket: every
+// endpoint without a token (401), with a token that lacks the permission
+// (403, or 404 where the object must stay invisible), and with the right
+// one; bad input of every kind; tokens that expire, are revoked or outlive
+// their user; and the audit log.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "proxima/adapters/http_client.h"
+#include "proxima/adapters/local_object_store.h"
+#include "proxima/adapters/sql_catalog.h"
+#include "proxima/model/keys.h"
+#include "proxima/server/hub_server.h"
+#include "test_util.h"
+
+namespace proxima {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kAdminSecret =
+    "pxm_00000000000000000000000000000000000000000000000000000000000000aa";
+
+class HubApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto catalog = OpenSqliteCatalog(dir_ / "catalog.db", clock_.NowUnixNanos());
+    ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+    catalog_ = std::move(catalog).value();
+    auto store = LocalObjectStore::Open(dir_ / "store");
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(store).value();
+    ServerOptions options;
+    options.port = 0;
+    options.max_json_bytes = 4096;
+    options.max_object_bytes = 1 << 20;
+    options.max_page_size = 50;
+    options.threads = 8;
+    server_ = std::make_unique<HubServer>(catalog_.get(), store_.get(), &clock_, options);
+    std::string printed;
+    ASSERT_TRUE(server_->Start(kAdminSecret, &printed).ok());
+    EXPECT_TRUE(printed.empty());  // an adopted secret is never printed
+    serving_ = std::thread([this] { IgnoreError(server_->Serve()); });
+    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
+    admin_ = kAdminSecret;
+
+    // The cast: a team member who owns datasets, a writer and a reader of
+    // 'ds', and a stranger with no team and no grant.
+    for (const char* u : {"owner", "writer", "reader", "stranger", "spare"}) {
+      ASSERT_EQ(Call(admin_, "POST", "/api/v1/users", json{{"name", u}}.dump()).first, 201);
+      tokens_[u] = Token(u);
+    }
+    ASSERT_EQ(Call(admin_, "POST", "/api/v1/teams", R"({"name":"ml"})").first, 201);
+    ASSERT_EQ(Call(admin_, "PUT", "/api/v1/teams/ml/members/owner", R"({"role":"member"})").first,
+              200);
+    for (const char* d : {"ds", "victim"}) {
+      ASSERT_EQ(Call(tokens_["owner"], "POST", "/api/v1/datasets", json{{"name", d}}.dump()).first,
+                201);
+      ASSERT_EQ(Call(tokens_["owner"], "PUT", std::string("/api/v1/datasets/") + d + "/grants",
+                     R"({"subject":"user:writer","access":"write"})")
+                    .first,
+                200);
+    }
+    ASSERT_EQ(Call(tokens_["owner"], "PUT", "/api/v1/datasets/ds/grants",
+                   R"({"subject":"user:reader","access":"read"})")
+                  .first,
+              200);
+    // An object in the store: a commit-kind object (the hub checks its hash).
+    commit_bytes_ = "a commit, as far as the hub can tell";
+    commit_key_ = ObjectKey(ObjectKind::kCommit, Sha256(commit_bytes_));
+    ASSERT_EQ(Call(tokens_["writer"], "PUT", "/api/v1/objects/" + commit_key_, commit_bytes_).first,
+              201);
+  }
+
+  void TearDown() override {
+    http_.reset();  // closes its keep-alive connections, so the server stops at once
+    if (server_) server_->Stop();
+    if (serving_.joinable()) serving_.join();
+  }
+
+  std::string Token(const std::string& user) {
+    auto [status, body] = Call(admin_, "POST", "/api/v1/users/" + user + "/tokens", "{}");
+    EXPECT_EQ(status, 201) << body;
+    return json::parse(body).value("token", "");
+  }
+
+  // (HTTP status, body); the token "" sends no Authorization header.
+  std::pair<long, std::string> Call(const std::string& token, std::string_view method,
+                                    const std::string& path, std::string_view body = {},
+                                    HttpHeaders headers = {}) {
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    headers.emplace_back("Expect", "");
+    HttpRequest req{method, base_ + path, std::move(headers), body, 0};
+    Result<HttpResponse> r = http_->Send(req);
+    if (!r.ok()) {
+      ADD_FAILURE() << r.status().ToString();
+      return {0, ""};
+    }
+    return {r->status, r->body};
+  }
+
+  std::string TokenIdOf(const std::string& secret) {
+    return json::parse(Call(secret, "GET", "/api/v1/whoami").second).value("token_id", "");
+  }
+
+  static std::string Code(const std::string& body) {
+    json doc = json::parse(body, nullptr, false);
+    if (!doc.is_object() || !doc.contains("error")) return "(no error body: " + body + ")";
+    return doc["error"].value("code", "");
+  }
+
+  testing::TempDir dir_;
+  ManualClock clock_;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<ObjectStore> store_;
+  std::unique_ptr<HubServer> server_;
+  std::thread serving_;
+  std::unique_ptr<HttpClient> http_ = std::make_unique<HttpClient>(HttpClient::Options{});
+  std::string base_, admin_, commit_key_, commit_bytes_;
+  std::map<std::string, std::string> tokens_;
+};
+
+struct Case {
+  const char* method;
+  std::string path;
+  std::string body;
+  const char* allowed;  // a user allowed to do it ("admin" for the admin)
+  long ok_status;
+  const char* lacking;  // a user who may not ("" when everyone may)
+  long denied_status;   // 403, or 404 where existence must not leak
+};
+
+TEST_F(HubApiTest, EveryEndpointChecksItsCaller) {
+  tokens_["admin"] = admin_;
+  std::string commit_id = commit_key_.substr(commit_key_.rfind('/') + 1);
+  auto token_id = [&](const std::string& user) {
+    auto [s, body] = Call(tokens_[user], "GET", "/api/v1/users/" + user + "/tokens");
+    return json::parse(body)["items"][0].value("id", "");
+  };
+  std::vector<Case> cases = {
+      {"GET", "/api/v1/whoami", "", "stranger", 200, "", 0},
+      {"GET", "/api/v1/datasets", "", "stranger", 200, "", 0},
+      {"POST", "/api/v1/datasets", R"({"name":"fresh"})", "owner", 201, "stranger", 403},
+      {"GET", "/api/v1/datasets/ds", "", "reader", 200, "stranger", 404},
+      {"GET", "/api/v1/datasets/ds/refs", "", "reader", 200, "stranger", 404},
+      {"GET", "/api/v1/datasets/ds/refs/head", "", "reader", 200, "stranger", 404},
+      {"PUT", "/api/v1/datasets/ds/refs/tags/t1",
+       R"({"expected":null,"desired":")" + commit_id + "\"}", "writer", 200, "reader", 403},
+      {"GET", "/api/v1/datasets/ds/grants", "", "owner", 200, "reader", 403},
+      {"PUT", "/api/v1/datasets/ds/grants", R"({"subject":"user:spare","access":"read"})", "owner",
+       200, "writer", 403},
+      {"DELETE", "/api/v1/datasets/ds/grants/user:spare", "", "owner", 200, "writer", 403},
+      {"GET", "/api/v1/objects/config", "", "stranger", 200, "", 0},
+      {"GET", "/api/v1/objects/" + commit_key_, "", "reader", 200, "stranger", 403},
+      {"HEAD", "/api/v1/objects/" + commit_key_, "", "reader", 200, "stranger", 403},
+      {"PUT", "/api/v1/objects/" + commit_key_, commit_bytes_, "writer", 201, "reader", 403},
+      {"GET", "/api/v1/objects?prefix=index/", "", "reader", 200, "stranger", 403},
+      {"GET", "/api/v1/objects?prefix=commits/", "", "reader", 200, "", 0},
+      {"GET", "/api/v1/objects?prefix=data/", "", "admin", 200, "reader", 403},
+      {"POST", "/api/v1/objects/sync", "", "writer", 200, "reader", 403},
+      {"GET", "/api/v1/users", "", "admin", 200, "owner", 403},
+      {"POST", "/api/v1/users", R"({"name":"newbie"})", "admin", 201, "owner", 403},
+      {"GET", "/api/v1/users/reader", "", "reader", 200, "owner", 404},
+      {"GET", "/api/v1/users/reader/tokens", "", "reader", 200, "owner", 404},
+      {"POST", "/api/v1/users/reader/tokens", "{}", "reader", 201, "owner", 404},
+      {"GET", "/api/v1/teams", "", "stranger", 200, "", 0},
+      {"POST", "/api/v1/teams", R"({"name":"vision"})", "admin", 201, "owner", 403},
+      {"GET", "/api/v1/teams/ml", "", "owner", 200, "stranger", 404},
+      {"PUT", "/api/v1/teams/ml/members/spare", R"({"role":"viewer"})", "admin", 200, "owner", 403},
+      {"DELETE", "/api/v1/teams/ml/members/spare", "", "admin", 200, "owner", 403},
+      {"DELETE", "/api/v1/teams/vision", "", "admin", 200, "owner", 403},
+      {"GET", "/api/v1/audit", "", "admin", 200, "owner", 403},
+      {"DELETE", "/api/v1/tokens/" + token_id("spare"), "", "spare", 200, "owner", 404},
+      {"DELETE", "/api/v1/users/newbie", "", "admin", 200, "owner", 403},
+      {"DELETE", "/api/v1/objects/" + commit_key_, "", "admin", 200, "writer", 403},
+      {"DELETE", "/api/v1/datasets/victim", "", "owner", 200, "writer", 403},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.method) + " " + c.path);
+    auto [s401, b401] = Call("", c.method, c.path, c.body);
+    EXPECT_EQ(s401, 401);
+    if (std::string(c.method) != "HEAD") EXPECT_EQ(Code(b401), "Unauthenticated");
+    auto [sbad, bbad] = Call("pxm_" + std::string(64, 'f'), c.method, c.path, c.body);
+    EXPECT_EQ(sbad, 401);
+    if (*c.lacking != '\0') {
+      auto [s, b] = Call(tokens_[c.lacking], c.method, c.path, c.body);
+      EXPECT_EQ(s, c.denied_status) << b;
+      if (std::string(c.method) != "HEAD") {
+        EXPECT_EQ(Code(b), c.denied_status == 404 ? "NotFound" : "PermissionDenied");
+      }
+    }
+    auto [s, b] = Call(tokens_[c.allowed], c.method, c.path, c.body);
+    EXPECT_EQ(s, c.ok_status) << b;
+  }
+  // Public endpoints need no token.
+  EXPECT_EQ(Call("", "GET", "/healthz").first, 200);
+  auto [ms, metrics] = Call("", "GET", "/metrics");
+  EXPECT_EQ(ms, 200);
+  EXPECT_NE(metrics.find("proxima_http_requests_total{route=\"/api/v1/datasets/([^/]+)\""),
+            std::string::npos);
+  EXPECT_NE(metrics.find("proxima_catalog_rows{kind=\"users\"}"), std::string::npos);
+}
+
+TEST_F(HubApiTest, AStrangerNeverLearnsADatasetExists) {
+  auto [s1, b1] = Call(tokens_["stranger"], "GET", "/api/v1/datasets/ds");
+  auto [s2, b2] = Call(tokens_["stranger"], "GET", "/api/v1/datasets/no-such-dataset");
+  EXPECT_EQ(s1, 404);
+  EXPECT_EQ(s2, 404);
+  // Same answer, word for word, but for the name asked about.
+  EXPECT_EQ(
+      json::parse(b1)["error"]["message"].get<std::string>().find("'ds'") != std::string::npos,
+      true);
+  auto [sl, list] = Call(tokens_["stranger"], "GET", "/api/v1/datasets");
+  EXPECT_EQ(json::parse(list)["items"].size(), 0u);
+  auto [sr, rlist] = Call(tokens_["reader"], "GET", "/api/v1/datasets");
+  ASSERT_EQ(json::parse(rlist)["items"].size(), 1u);
+  EXPECT_EQ(json::parse(rlist)["items"][0]["name"], "ds");
+  EXPECT_EQ(json::parse(rlist)["items"][0]["access"], "read");
+}
+
+TEST_F(HubApiTest, TeamGrantsFollowTheMembersRole) {
+  ASSERT_EQ(Call(tokens_["owner"], "PUT", "/api/v1/datasets/ds/grants",
+                 R"({"subject":"team:ml","access":"write"})")
+                .first,
+            200);
+  ASSERT_EQ(Call(admin_, "PUT", "/api/v1/teams/ml/members/spare", R"({"role":"viewer"})").first,
+            200);
+  auto [s, body] = Call(tokens_["spare"], "GET", "/api/v1/datasets/ds");
+  EXPECT_EQ(s, 200);
+  EXPECT_EQ(json::parse(body)["access"], "read");  // a viewer reads, even on a write grant
+  ASSERT_EQ(Call(admin_, "PUT", "/api/v1/teams/ml/members/spare", R"({"role":"member"})").first,
+            200);
+  EXPECT_EQ(json::parse(Call(tokens_["spare"], "GET", "/api/v1/datasets/ds").second)["access"],
+            "write");
+}
+
+TEST_F(HubApiTest, BadInputGetsA4xxThatSaysWhatToFix) {
+  const std::string& owner = tokens_["owner"];
+  struct Bad {
+    const char* method;
+    std::string path, body;
+    long status;
+    const char* message;
+  };
+  std::vector<Bad> cases = {
+      {"POST", "/api/v1/datasets", "{not json", 400, "not valid JSON"},
+      {"POST", "/api/v1/datasets", "[1,2]", 400, "must be a JSON object"},
+      {"POST", "/api/v1/datasets", R"({"name":42})", 400, "'name' must be a string"},
+      {"POST", "/api/v1/datasets", R"({"nme":"x"})", 400, "unknown field 'nme'"},
+      {"POST", "/api/v1/datasets", R"({})", 400, "missing field 'name'"},
+      {"POST", "/api/v1/datasets", R"({"name":"a/b"})", 400, "dataset name"},
+      {"POST", "/api/v1/datasets", "{\"name\":\"a\\u0001b\"}", 400, "dataset name"},
+      {"POST", "/api/v1/datasets", R"({"name":"..hidden"})", 400, "dataset name"},
+      {"POST", "/api/v1/datasets", R"({"name":"ds"})", 409, "already exists"},
+      {"POST", "/api/v1/datasets", "{\"name\":\"" + std::string(5000, 'x') + "\"}", 400,
+       "over the limit"},
+      {"GET", "/api/v1/datasets?limit=100000", "", 400, "'limit' must be an integer from 1 to 50"},
+      {"GET", "/api/v1/datasets?limit=abc", "", 400, "'limit'"},
+      {"GET", "/api/v1/datasets?limit=0", "", 400, "'limit'"},
+      {"PUT", "/api/v1/datasets/ds/refs/head", R"({"expected":null})", 400, "missing field"},
+      {"PUT", "/api/v1/datasets/ds/refs/head", R"({"desired":"abc"})", 400, "64 hex digits"},
+      {"PUT", "/api/v1/datasets/ds/refs/head", R"({"desired":7})", 400, "commit id"},
+      {"PUT", "/api/v1/datasets/ds/refs/head", R"({"desired":")" + std::string(64, 'a') + "\"}",
+       412, "not in the store"},
+      {"PUT", "/api/v1/datasets/ds/grants", R"({"subject":"bob","access":"read"})", 400,
+       "user:NAME"},
+      {"PUT", "/api/v1/datasets/ds/grants", R"({"subject":"user:bob","access":"all"})", 400,
+       "'read', 'write' or 'admin'"},
+      {"PUT", "/api/v1/datasets/ds/grants", R"({"subject":"user:ghost","access":"read"})", 404,
+       "ghost"},
+      {"GET", "/api/v1/objects/not-a-key", "", 400, "object key"},
+      {"PUT", "/api/v1/objects/" + commit_key_, "different bytes", 422, "do not hash"},
+      {"PUT", "/api/v1/objects/config", "x", 403, "owns its store's config"},
+      {"GET", "/api/v1/objects/" + commit_key_ + "?offset=-1", "", 400, "'offset'"},
+      {"GET", "/api/v1/nope", "", 404, "no such endpoint"},
+  };
+  for (const Bad& c : cases) {
+    SCOPED_TRACE(std::string(c.method) + " " + c.path.substr(0, 80) + " " + c.body.substr(0, 80));
+    auto [s, body] = Call(owner, c.method, c.path, c.body);
+    EXPECT_EQ(s, c.status) << body;
+    json doc = json::parse(body, nullptr, false);
+    ASSERT_TRUE(doc.is_object()) << body;
+    EXPECT_NE(doc["error"].value("message", "").find(c.message), std::string::npos) << body;
+  }
+  // An object over the size limit is refused before it is read.
+  auto [big, bb] = Call(tokens_["writer"], "PUT", "/api/v1/objects/" + commit_key_,
+                        std::string((1 << 20) + 1, 'x'));
+  EXPECT_EQ(big, 413);
+  EXPECT_EQ(Code(bb), "InvalidArgument");
+  // Malformed tokens and headers.
+  auto [s1, b1] = Call("", "GET", "/api/v1/whoami", "", {{"Authorization", "Basic abc"}});
+  EXPECT_EQ(s1, 401);
+  EXPECT_NE(b1.find("Bearer"), std::string::npos);
+  auto [s2, b2] = Call("pxm_short", "GET", "/api/v1/whoami");
+  EXPECT_EQ(s2, 401);
+  EXPECT_NE(b2.find("malformed token"), std::string::npos);
+}
+
+TEST_F(HubApiTest, ExpiredRevokedAndOrphanedTokensAreRefused) {
+  auto [s, body] = Call(tokens_["spare"], "POST", "/api/v1/users/spare/tokens",
+                        R"({"description":"short","expires_in_seconds":60})");
+  ASSERT_EQ(s, 201);
+  std::string short_lived = json::parse(body)["token"];
+  std::string id = json::parse(body)["id"];
+  EXPECT_EQ(Call(short_lived, "GET", "/api/v1/whoami").first, 200);
+  clock_.Advance(61'000'000'000);
+  auto [se, be] = Call(short_lived, "GET", "/api/v1/whoami");
+  EXPECT_EQ(se, 401);
+  EXPECT_NE(be.find("expired"), std::string::npos);
+
+  // Listing shows tokens without their secrets.
+  auto [sl, list] = Call(tokens_["spare"], "GET", "/api/v1/users/spare/tokens");
+  EXPECT_EQ(list.find(short_lived), std::string::npos);
+  EXPECT_NE(list.find(id), std::string::npos);
+
+  EXPECT_EQ(Call(tokens_["spare"], "DELETE", "/api/v1/tokens/" + TokenIdOf(tokens_["spare"])).first,
+            200);
+  auto [sr, br] = Call(tokens_["spare"], "GET", "/api/v1/whoami");
+  EXPECT_EQ(sr, 401);
+  EXPECT_NE(br.find("revoked"), std::string::npos);
+
+  ASSERT_EQ(Call(admin_, "DELETE", "/api/v1/users/reader").first, 200);
+  auto [sd, bd] = Call(tokens_["reader"], "GET", "/api/v1/whoami");
+  EXPECT_EQ(sd, 401);  // the token went with its user
+  EXPECT_EQ(Code(bd), "Unauthenticated");
+}
+
+TEST_F(HubApiTest, TheAuditLogRecordsWhoDidWhat) {
+  std::string commit_id = commit_key_.substr(commit_key_.rfind('/') + 1);
+  ASSERT_EQ(Call(tokens_["writer"], "PUT", "/api/v1/datasets/ds/refs/head",
+                 R"({"expected":null,"desired":")" + commit_id + "\"}")
+                .first,
+            200);
+  ASSERT_EQ(Call(tokens_["owner"], "DELETE", "/api/v1/datasets/victim").first, 200);
+  auto [s, body] = Call(admin_, "GET", "/api/v1/audit?limit=50");
+  ASSERT_EQ(s, 200);
+  std::vector<std::string> seen;
+  const json log = json::parse(body);
+  for (const json& a : log["items"]) {
+    seen.push_back(a["actor"].get<std::string>() + " " + a["action"].get<std::string>() + " " +
+                   a["object"].get<std::string>());
+  }
+  auto has = [&](const std::string& line) {
+    return std::find(seen.begin(), seen.end(), line) != seen.end();
+  };
+  EXPECT_TRUE(has("owner dataset.create dataset:ds"));
+  EXPECT_TRUE(has("owner grant.set dataset:ds"));
+  EXPECT_TRUE(has("writer ref.update dataset:ds"));
+  EXPECT_TRUE(has("owner dataset.delete dataset:victim"));
+  EXPECT_TRUE(has("admin user.create user:owner"));
+  EXPECT_EQ(seen.front(), "owner dataset.delete dataset:victim");  // newest first
+  // Paging by id.
+  auto [s2, page] = Call(admin_, "GET", "/api/v1/audit?limit=2");
+  json p = json::parse(page);
+  ASSERT_EQ(p["items"].size(), 2u);
+  ASSERT_TRUE(p["next"].is_string());
+  auto [s3, page2] =
+      Call(admin_, "GET", "/api/v1/audit?limit=2&before=" + p["next"].get<std::string>());
+  EXPECT_LT(json::parse(page2)["items"][0]["id"].get<int64_t>(),
+            p["items"][1]["id"].get<int64_t>());
+}
+
+}  // namespace
+}  // namespace proxima
