@@ -5,13 +5,14 @@
 
 # start_hub DIR [ARGS...]: starts a server whose home is DIR; sets HUB_PID,
 # HUB_URL and ADMIN_TOKEN (PROXIMA_ADMIN_TOKEN when set, else the one the
-# server prints on first start). Further ARGS go to `proxima server`.
+# server prints on first start). It listens on HUB_LISTEN (default a free
+# port of 127.0.0.1). Further ARGS go to `proxima server`.
 start_hub() {
   local dir=$1
   shift
   mkdir -p "$dir"
   PROXIMA_HOME=$dir PROXIMA_HUB= PROXIMA_TOKEN= PROXIMA_STORE= \
-    "$PROXIMA_BIN" server --listen 127.0.0.1:0 "$@" >"$dir/server.out" 2>"$dir/server.log" &
+    "$PROXIMA_BIN" server --listen "${HUB_LISTEN:-127.0.0.1:0}" "$@" >"$dir/server.out" 2>"$dir/server.log" &
   HUB_PID=$!
   local i
   for i in $(seq 100); do
