@@ -257,7 +257,7 @@ TEST_F(DatasetTest, CheckoutSwitchesTheFolderAndRefusesToLoseChanges) {
   EXPECT_FALSE(std::filesystem::exists(src_ + "/local.txt"));
 }
 
-TEST_F(DatasetTest, SyncRefusesAFolderBehindTheHeadUnlessForced) {
+TEST_F(DatasetTest, AFolderBehindTheHeadIsRebasedOntoIt) {
   auto first = Sync("first");
   ASSERT_TRUE(first.ok());
   std::string other = tmp_.path() + "/other";
@@ -266,11 +266,53 @@ TEST_F(DatasetTest, SyncRefusesAFolderBehindTheHeadUnlessForced) {
   clock_.Advance(5'000'000'000);
   SyncOptions o;
   o.author = "t";
-  ASSERT_TRUE(Syncer(repo_.get(), &refs_, &clock_, nullptr).Run(*WorkDir::Find(other), o).ok());
+  auto theirs = Syncer(repo_.get(), &refs_, &clock_, nullptr).Run(*WorkDir::Find(other), o);
+  ASSERT_TRUE(theirs.ok());
   WriteTestFile(src_ + "/mine.txt", "m");
   auto r = Sync("behind");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->committed);
+  EXPECT_EQ(r->rebased_onto, theirs->commit);
+  EXPECT_EQ(r->parent, theirs->commit);
+  // The head has both changes; nothing of either sync is lost.
+  auto head = refs_.GetRef("ds", kHeadRef);
+  ASSERT_TRUE(head.ok() && head->has_value());
+  EXPECT_EQ(**head, r->commit);
+  std::string merged = tmp_.path() + "/merged";
+  ASSERT_TRUE(CloneCommit(*repo_, clock_, "ds", r->commit, merged, 2, nullptr).ok());
+  EXPECT_EQ(Slurp(merged + "/mine.txt"), "m");
+  EXPECT_EQ(Slurp(merged + "/from-other.txt"), "o");
+  // The folder itself is then brought up to date by a checkout.
+  ASSERT_TRUE(CheckoutCommit(*repo_, refs_, clock_, Wd(), r->commit, false, 2, nullptr).ok());
+  EXPECT_EQ(Slurp(src_ + "/from-other.txt"), "o");
+  EXPECT_EQ(Slurp(src_ + "/mine.txt"), "m");
+}
+
+TEST_F(DatasetTest, ABehindFolderThatChangedTheSamePathsIsAConflict) {
+  auto first = Sync("first");
+  ASSERT_TRUE(first.ok());
+  std::string other = tmp_.path() + "/other";
+  ASSERT_TRUE(CloneCommit(*repo_, clock_, "ds", first->commit, other, 2, nullptr).ok());
+  WriteTestFile(other + "/a/one.bin", "theirs");
+  clock_.Advance(5'000'000'000);
+  SyncOptions o;
+  o.author = "t";
+  auto theirs = Syncer(repo_.get(), &refs_, &clock_, nullptr).Run(*WorkDir::Find(other), o);
+  ASSERT_TRUE(theirs.ok());
+  WriteTestFile(src_ + "/a/one.bin", "ours");
+  auto r = Sync("conflict");
+  ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(r.status().message().find("checkout"), std::string::npos);
+  EXPECT_NE(r.status().message().find("a/one.bin"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("--force"), std::string::npos);
+  EXPECT_EQ(**refs_.GetRef("ds", kHeadRef), theirs->commit) << "nothing was published";
+  // --force keeps this folder's version on top of the head.
+  SyncOptions forced;
+  forced.author = "t";
+  forced.force = true;
+  auto f = Syncer(repo_.get(), &refs_, &clock_, nullptr).Run(Wd(), forced);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->parent, theirs->commit);
 }
 
 // A sync that stops at `fail_prefix` (as a kill there would) leaves its packs

@@ -120,14 +120,32 @@ int CmdSync(CommandContext& ctx, const SyncArgs& args) {
     return syncer.Run(*wd, opts);
   }();
   if (!report.ok()) return ReportError(report.status());
-  double secs = static_cast<double>(ctx.env.clock->MonotonicNanos() - start) / 1e9;
   const SyncReport& r = *report;
+  // Another sync published first and this one was rebased onto it: bring
+  // its changes into the folder too, so that folder and head agree again.
+  std::string rebase_note;
+  if (!r.rebased_onto.IsZero()) {
+    Result<RestoreReport> pulled = CheckoutCommit(ctx.repo(), ctx.refs(), *ctx.env.clock, *wd,
+                                                  r.commit, /*force=*/false, ctx.threads, nullptr);
+    rebase_note = "Another sync had published " + r.rebased_onto.ShortHex() +
+                  " meanwhile; this one was rebased onto it (they changed different paths)";
+    if (pulled.ok()) {
+      rebase_note += ", and its changes were brought into the folder (" +
+                     Grouped(pulled->files_written) + " written, " +
+                     Grouped(pulled->files_removed) + " removed).";
+    } else {
+      rebase_note += ". The folder still lacks its changes (" + pulled.status().message() +
+                     "); run 'proxima data checkout' there.";
+    }
+  }
+  double secs = static_cast<double>(ctx.env.clock->MonotonicNanos() - start) / 1e9;
   int rc = ReportSkipped(ctx, r.skipped);
   if (ctx.json) {
     json out = {{"dataset", wd->dataset()},
                 {"committed", r.committed},
                 {"commit", r.commit.IsZero() ? "" : r.commit.Hex()},
                 {"parent", r.parent.IsZero() ? "" : r.parent.Hex()},
+                {"rebased_onto", r.rebased_onto.IsZero() ? "" : r.rebased_onto.Hex()},
                 {"files", r.stats.files},
                 {"bytes", r.stats.bytes},
                 {"added", r.changes.added},
@@ -150,6 +168,7 @@ int CmdSync(CommandContext& ctx, const SyncArgs& args) {
     for (const Change& c : r.changed) PrintChange(c);
     PrintPhases(r);
   }
+  if (!rebase_note.empty()) std::printf("%s\n", rebase_note.c_str());
   if (r.packs_adopted > 0) {
     std::printf("Resumed an interrupted sync: reused %llu packs it had uploaded.\n",
                 static_cast<unsigned long long>(r.packs_adopted));
@@ -201,9 +220,12 @@ int CmdStatus(CommandContext& ctx) {
   }
   ReportSkipped(ctx, r.skipped);
   if (r.folder_head != r.dataset_head) {
-    std::printf("The folder is at %s; dataset '%s' has moved on to %s.\n",
-                r.folder_head.IsZero() ? "(no commit)" : r.folder_head.ShortHex().c_str(),
-                wd->dataset().c_str(), r.dataset_head.ShortHex().c_str());
+    std::printf(
+        "The folder is at %s; dataset '%s' has moved on to %s. A sync commits the changes "
+        "below on top of it, unless it changed the same paths ('proxima data checkout' brings "
+        "the folder up to date).\n",
+        r.folder_head.IsZero() ? "(no commit)" : r.folder_head.ShortHex().c_str(),
+        wd->dataset().c_str(), r.dataset_head.ShortHex().c_str());
   }
   for (const Change& c : r.changed) PrintChange(c);
   if (r.changed.empty()) {

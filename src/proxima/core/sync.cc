@@ -11,6 +11,7 @@
 #include "proxima/core/file_reader.h"
 #include "proxima/core/folder_lock.h"
 #include "proxima/core/fs_ops.h"
+#include "proxima/core/merge.h"
 #include "proxima/core/pack_writer.h"
 #include "proxima/core/tree_builder.h"
 #include "proxima/model/names.h"
@@ -59,7 +60,14 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
                            StatCacheReader::ReadHeader(wd.StatePath("statcache")));
   cache.head = header.head;
   ObjectId head_id = head.value_or(ObjectId());
-  if (cache.head != head_id && !options.force && !options.dry_run) {
+  const ObjectId dataset_head_id = head_id;
+  if (cache.head != head_id && !options.force && (options.rebase || options.dry_run)) {
+    // The folder is behind the dataset (someone else synced since): this
+    // sync commits the folder's own changes on the commit it was synced to,
+    // and then rebases them onto the head, as if the two syncs had raced.
+    head = cache.head.IsZero() ? std::nullopt : std::optional<ObjectId>(cache.head);
+    head_id = cache.head;
+  } else if (cache.head != head_id && !options.force && !options.dry_run) {
     return Status::FailedPrecondition(
         "folder '" + wd.root() + "' was last synced at commit " +
         (cache.head.IsZero() ? std::string("(none)") : cache.head.ShortHex()) + " but dataset '" +
@@ -93,7 +101,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   };
   report.parent = head_id;
   report.folder_head = cache.head;
-  report.dataset_head = head_id;
+  report.dataset_head = dataset_head_id;
   phase("scanning", 0, 0);
   reader = StatCacheReader();
   PROXIMA_ASSIGN_OR_RETURN(ScanResult scan, ScanFolder(wd.root()));
@@ -318,12 +326,25 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   Status cas = refs_->CompareAndSwapRef(dataset, kHeadRef, head, commit_id);
   if (!cas.ok()) {
     ::unlink(wd.StatePath("statcache.pending").c_str());
-    if (cas.code() == StatusCode::kAborted) {
+    if (cas.code() != StatusCode::kAborted) return cas;
+    if (!options.rebase) {
       return Status::Aborted("dataset '" + dataset +
                              "' moved on while this sync ran (another sync published first); "
                              "run the sync again");
     }
-    return cas;
+    phase("rebasing", 0, 0);
+    PROXIMA_ASSIGN_OR_RETURN(
+        ObjectId merged, RebaseAndPublish(dataset, head, head_tree, commit, next.entries, &report));
+    // The folder holds this sync's own commit; 'proxima data checkout' (which
+    // the CLI runs next) brings the other sync's changes into it. Until then
+    // the folder is simply behind the dataset, which every command handles.
+    PROXIMA_RETURN_IF_ERROR(wd.WriteStatCache(next, /*pending=*/false, now));
+    PROXIMA_RETURN_IF_ERROR(wd.ClearJournal());
+    report.committed = true;
+    report.folder_commit = commit_id;
+    report.commit = merged;
+    phase("", 0, 0);
+    return report;
   }
   PROXIMA_RETURN_IF_ERROR(wd.PublishPending());
   PROXIMA_RETURN_IF_ERROR(wd.ClearJournal());
@@ -331,6 +352,65 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   report.commit = commit_id;
   phase("", 0, 0);
   return report;
+}
+
+Result<ObjectId> Syncer::RebaseAndPublish(const std::string& dataset,
+                                          const std::optional<ObjectId>& base,
+                                          const ObjectId& base_tree, const Commit& ours,
+                                          const std::vector<FileState>& ours_entries,
+                                          SyncReport* report) {
+  std::vector<FileState> base_entries;
+  if (base) PROXIMA_RETURN_IF_ERROR(FlattenTree(*repo_, base_tree, "", &base_entries, nullptr));
+  constexpr int kAttempts = 5;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    PROXIMA_ASSIGN_OR_RETURN(std::optional<ObjectId> theirs, refs_->GetRef(dataset, kHeadRef));
+    if (!theirs) {
+      return Status::FailedPrecondition("the head of dataset '" + dataset +
+                                        "' was removed while this sync ran; nothing published");
+    }
+    PROXIMA_ASSIGN_OR_RETURN(Commit theirs_commit, repo_->LoadCommit(*theirs));
+    std::vector<FileState> theirs_entries;
+    PROXIMA_RETURN_IF_ERROR(FlattenTree(*repo_, theirs_commit.tree, "", &theirs_entries, nullptr));
+    std::vector<std::string> conflicts;
+    std::vector<FileState> merged =
+        MergeFlat(base_entries, ours_entries, theirs_entries, &conflicts);
+    if (!conflicts.empty()) {
+      std::string list;
+      for (size_t i = 0; i < conflicts.size() && i < 10; ++i) {
+        list += (i ? ", " : "") + QuotePath(conflicts[i]);
+      }
+      if (conflicts.size() > 10) list += " and " + std::to_string(conflicts.size() - 10) + " more";
+      return Status::FailedPrecondition(
+          "dataset '" + dataset + "' moved on to " + theirs->ShortHex() +
+          " while this sync ran, and both changed " + list +
+          "; nothing was published. Keep this folder's version with 'proxima data sync "
+          "--force', or take the other with 'proxima data checkout --force'");
+    }
+    PROXIMA_ASSIGN_OR_RETURN(BuiltTrees built,
+                             BuildTrees(merged, [&](const ObjectId& id, const std::string& bytes) {
+                               ++report->trees_written;
+                               return repo_->store().Put(ObjectKey(ObjectKind::kTree, id), bytes);
+                             }));
+    Commit commit = ours;
+    commit.parents = {*theirs};
+    commit.tree = built.root;
+    commit.stats = built.stats;
+    commit.time_unix_ns = clock_->NowUnixNanos();
+    PROXIMA_ASSIGN_OR_RETURN(std::string bytes, EncodeCommit(commit));
+    PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());  // trees before the commit
+    PROXIMA_ASSIGN_OR_RETURN(ObjectId id, repo_->PutObject(ObjectKind::kCommit, bytes));
+    PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());  // the commit before the ref
+    Status cas = refs_->CompareAndSwapRef(dataset, kHeadRef, theirs, id);
+    if (cas.ok()) {
+      report->rebased_onto = *theirs;
+      report->parent = *theirs;
+      report->stats = built.stats;
+      return id;
+    }
+    if (cas.code() != StatusCode::kAborted) return cas;
+  }
+  return Status::Aborted("dataset '" + dataset + "' kept moving while this sync rebased (" +
+                         std::to_string(kAttempts) + " tries); run the sync again");
 }
 
 }  // namespace proxima

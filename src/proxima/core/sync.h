@@ -25,6 +25,9 @@ struct SyncOptions {
   bool compress = false;
   // Fill SyncReport::changed with every change (counts are always kept).
   bool list_changes = true;
+  // When another sync publishes first, rebase onto it if the two touched
+  // different paths (otherwise fail, naming the paths in conflict).
+  bool rebase = true;
 };
 
 struct Change {
@@ -51,6 +54,12 @@ struct SyncReport {
   uint64_t packs_written = 0;
   uint64_t trees_written = 0;
   uint64_t packs_adopted = 0;  // from a sync that was killed
+  // Set when another sync published first and this one was rebased onto its
+  // commit: `commit` then holds both, while the folder still matches
+  // `folder_commit` (its own changes on the old head) until it is checked
+  // out at `commit`.
+  ObjectId rebased_onto;
+  ObjectId folder_commit;
   // Wall time of each phase, in order: where a sync spends its time.
   std::vector<std::pair<std::string, double>> phase_seconds;
 };
@@ -68,6 +77,14 @@ class Syncer {
   Result<SyncReport> Run(const WorkDir& wd, const SyncOptions& options);
 
  private:
+  // Merges `ours` (a commit made on `base`, whose entries are `ours_entries`)
+  // onto the dataset's current head and publishes the result, retrying if
+  // the head moves again. FailedPrecondition naming the paths when both
+  // changed the same ones.
+  Result<ObjectId> RebaseAndPublish(const std::string& dataset, const std::optional<ObjectId>& base,
+                                    const ObjectId& base_tree, const Commit& ours,
+                                    const std::vector<FileState>& ours_entries, SyncReport* report);
+
   Repository* repo_;
   RefStore* refs_;
   Clock* clock_;
