@@ -14,6 +14,7 @@
 #include "proxima/adapters/local_object_store.h"
 #include "proxima/adapters/sql_catalog.h"
 #include "proxima/model/keys.h"
+#include "proxima/model/pack.h"
 #include "proxima/server/hub_server.h"
 #include "test_util.h"
 
@@ -162,6 +163,9 @@ TEST_F(HubApiTest, EveryEndpointChecksItsCaller) {
       {"GET", "/api/v1/objects?prefix=commits/", "", "reader", 200, "", 0},
       {"GET", "/api/v1/objects?prefix=data/", "", "admin", 200, "reader", 403},
       {"POST", "/api/v1/objects/sync", "", "writer", 200, "reader", 403},
+      // A local store hands out no URLs: 412, and the client streams instead.
+      {"POST", "/api/v1/objects/urls", R"({"method":"GET","keys":["config"]})", "reader", 412,
+       "stranger", 403},
       {"GET", "/api/v1/users", "", "admin", 200, "owner", 403},
       {"POST", "/api/v1/users", R"({"name":"newbie"})", "admin", 201, "owner", 403},
       {"GET", "/api/v1/users/reader", "", "reader", 200, "owner", 404},
@@ -362,6 +366,40 @@ TEST_F(HubApiTest, TheAuditLogRecordsWhoDidWhat) {
       Call(admin_, "GET", "/api/v1/audit?limit=2&before=" + p["next"].get<std::string>());
   EXPECT_LT(json::parse(page2)["items"][0]["id"].get<int64_t>(),
             p["items"][1]["id"].get<int64_t>());
+}
+
+TEST_F(HubApiTest, UploadsAreVerifiedSoThatDeduplicationCannotBePoisoned) {
+  const std::string& writer = tokens_["writer"];
+  PackBuilder builder;
+  builder.Add(Sha256("blob one"), "blob one", false);
+  builder.Add(Sha256("blob two"), "blob two", false);
+  std::vector<PackedBlob> blobs;
+  ObjectId pack_id;
+  AlignedBuffer pack = builder.Finish(&blobs, AlignedBuffer(), &pack_id);
+  std::string pack_bytes(pack.data(), pack.size());
+  std::string pack_key = ObjectKey(ObjectKind::kPack, pack_id);
+
+  // A pack whose content does not match its trailer is refused.
+  std::string damaged = pack_bytes;
+  damaged[10] ^= 1;
+  auto [sd, bd] = Call(writer, "PUT", "/api/v1/objects/" + pack_key, damaged);
+  EXPECT_EQ(sd, 422) << bd;
+  // An index may only list packs the store holds...
+  std::string index = EncodeIndex({{pack_id, blobs}});
+  std::string index_key = ObjectKey(ObjectKind::kIndex, Sha256(index));
+  auto [s1, b1] = Call(writer, "PUT", "/api/v1/objects/" + index_key, index);
+  EXPECT_EQ(s1, 412) << b1;
+  EXPECT_NE(b1.find("upload packs first"), std::string::npos);
+  ASSERT_EQ(Call(writer, "PUT", "/api/v1/objects/" + pack_key, pack_bytes).first, 201);
+  // ...and only with the blobs those packs really hold, where they hold them.
+  std::vector<PackedBlob> forged = blobs;
+  forged[0].id = Sha256("a blob someone else will upload later");
+  std::string lie = EncodeIndex({{pack_id, forged}});
+  auto [s2, b2] =
+      Call(writer, "PUT", "/api/v1/objects/" + ObjectKey(ObjectKind::kIndex, Sha256(lie)), lie);
+  EXPECT_EQ(s2, 422) << b2;
+  EXPECT_NE(b2.find("does not match pack"), std::string::npos);
+  EXPECT_EQ(Call(writer, "PUT", "/api/v1/objects/" + index_key, index).first, 201);
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ TEST_F(S3StoreTest, AMultipartUploadIsOneObjectWithAnAwsStyleETag) {
   EXPECT_TRUE(pending->empty());
   // Multipart objects have ETags "<md5 of the part md5s>-<parts>".
   HttpClient http({});
-  auto url = store.PresignUrl("GET", "data/mp/ok", 60);
+  auto url = store.PresignedUrl("GET", "data/mp/ok", 60);
   ASSERT_TRUE(url.ok());
   auto head = http.Send({"GET", *url, {{"Range", "bytes=0-0"}}, {}, 0});
   ASSERT_TRUE(head.ok());
@@ -60,14 +60,14 @@ TEST_F(S3StoreTest, AMultipartUploadIsOneObjectWithAnAwsStyleETag) {
 TEST_F(S3StoreTest, PresignedUrlsWorkWithoutCredentialsAndOnlyForTheirObject) {
   HttpClient http({});
   std::string data = testing::RandomBytes(100'000, 5);
-  auto put_url = store_->PresignUrl("PUT", "data/pre/obj", 300);
+  auto put_url = store_->PresignedUrl("PUT", "data/pre/obj", 300);
   ASSERT_TRUE(put_url.ok()) << put_url.status().ToString();
   auto put = http.Send({"PUT", *put_url, {}, data, 0});
   ASSERT_TRUE(put.ok());
   EXPECT_EQ(put->status, 200) << put->body;
   EXPECT_EQ(*store_->Get("data/pre/obj"), data);
 
-  auto get_url = store_->PresignUrl("GET", "data/pre/obj", 300);
+  auto get_url = store_->PresignedUrl("GET", "data/pre/obj", 300);
   ASSERT_TRUE(get_url.ok());
   auto get = http.Send({"GET", *get_url, {}, {}, 0});
   ASSERT_TRUE(get.ok());
@@ -82,8 +82,8 @@ TEST_F(S3StoreTest, PresignedUrlsWorkWithoutCredentialsAndOnlyForTheirObject) {
   // And no URL at all is anonymous access.
   std::string bare = get_url->substr(0, get_url->find('?'));
   EXPECT_EQ(http.Send({"GET", bare, {}, {}, 0})->status, 403);
-  EXPECT_EQ(store_->PresignUrl("DELETE", "k", 60).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_->PresignUrl("GET", "k", 8 * 24 * 3600).status().code(),
+  EXPECT_EQ(store_->PresignedUrl("DELETE", "k", 60).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->PresignedUrl("GET", "k", 8 * 24 * 3600).status().code(),
             StatusCode::kInvalidArgument);
 }
 

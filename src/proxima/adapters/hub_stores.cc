@@ -1,6 +1,11 @@
 #include "proxima/adapters/hub_stores.h"
 
+#include <atomic>
+#include <chrono>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <unordered_map>
 
 namespace proxima {
 
@@ -101,29 +106,37 @@ class HubRefStore : public RefStore {
   std::shared_ptr<HubClient> hub_;
 };
 
+// Objects through the hub, or directly to the hub's store when it hands out
+// URLs (S3): then packs go up and every object comes down without passing
+// through the hub; trees, indexes and commits go up through the hub, which
+// verifies them. Whether the store allows it is learned on first use.
 class HubObjectStore : public ObjectStore {
  public:
-  explicit HubObjectStore(std::shared_ptr<HubClient> hub) : hub_(std::move(hub)) {}
+  explicit HubObjectStore(std::shared_ptr<HubClient> hub)
+      : hub_(std::move(hub)), direct_http_(HttpClient::Options{}) {}
 
   std::string Describe() const override { return "hub " + hub_->url(); }
 
   Status Put(std::string_view key, std::string_view data) override {
-    return hub_->Call("PUT", Path(key), data, {{"Content-Type", "application/octet-stream"}})
-        .status();
+    return Upload(key, data, /*create_only=*/false);
   }
 
   Status PutIfAbsent(std::string_view key, std::string_view data) override {
-    return hub_
-        ->Call("PUT", Path(key), data,
-               {{"Content-Type", "application/octet-stream"}, {"If-None-Match", "*"}})
-        .status();
+    return Upload(key, data, /*create_only=*/true);
   }
 
-  Result<std::string> Get(std::string_view key) override { return hub_->Call("GET", Path(key)); }
+  Result<std::string> Get(std::string_view key) override {
+    return Download(key, "", [&] { return hub_->Call("GET", Path(key)); });
+  }
 
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override {
-    return hub_->Call("GET", Path(key) + "?offset=" + std::to_string(offset) +
-                                 "&length=" + std::to_string(length));
+    if (length == 0) return std::string();
+    std::string range =
+        "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
+    return Download(key, range, [&] {
+      return hub_->Call("GET", Path(key) + "?offset=" + std::to_string(offset) +
+                                   "&length=" + std::to_string(length));
+    });
   }
 
   Result<uint64_t> Size(std::string_view key) override {
@@ -156,7 +169,109 @@ class HubObjectStore : public ObjectStore {
 
  private:
   static std::string Path(std::string_view key) { return "/api/v1/objects/" + std::string(key); }
+  static bool IsPack(std::string_view key) { return key.rfind("data/", 0) == 0; }
+
+  // The hub's answer to POST /api/v1/objects/urls for one key: a URL, or
+  // present (nullopt with *present set). FailedPrecondition when the store
+  // hands out no URLs; it is remembered and the hub streams from then on.
+  Result<std::optional<std::string>> UrlFor(std::string_view method, std::string_view key,
+                                            bool* present) {
+    json body = {{"method", std::string(method)}, {"keys", {std::string(key)}}};
+    Result<std::string> r = hub_->Call("POST", "/api/v1/objects/urls", body.dump());
+    if (r.status().code() == StatusCode::kFailedPrecondition) {
+      direct_ = 0;
+      return std::optional<std::string>();
+    }
+    PROXIMA_RETURN_IF_ERROR(r.status());
+    direct_ = 1;
+    PROXIMA_ASSIGN_OR_RETURN(json doc, ParseJson(*r, "a URL request"));
+    const json& urls = doc["urls"];
+    auto it = urls.find(std::string(key));
+    if (it == urls.end() || !it->is_string()) {
+      *present = true;
+      return std::optional<std::string>();
+    }
+    return std::optional<std::string>(it->get<std::string>());
+  }
+
+  Status Upload(std::string_view key, std::string_view data, bool create_only) {
+    if (IsPack(key) && direct_ != 0) {
+      bool present = false;
+      PROXIMA_ASSIGN_OR_RETURN(std::optional<std::string> url, UrlFor("PUT", key, &present));
+      if (present) {
+        return create_only ? Status::AlreadyExists("object '" + std::string(key) + "' exists")
+                           : Status::Ok();
+      }
+      if (url) {
+        PROXIMA_ASSIGN_OR_RETURN(
+            HttpResponse r,
+            direct_http_.Send(
+                {"PUT", *url, {{"Content-Type", "application/octet-stream"}}, data, 0}));
+        if (r.status == 200) return Status::Ok();
+        return DirectError(r, "upload", key);
+      }
+    }
+    HttpHeaders headers = {{"Content-Type", "application/octet-stream"}};
+    if (create_only) headers.emplace_back("If-None-Match", "*");
+    return hub_->Call("PUT", Path(key), data, std::move(headers)).status();
+  }
+
+  Result<std::string> Download(std::string_view key, const std::string& range,
+                               const std::function<Result<std::string>()>& through_hub) {
+    if (direct_ == 0) return through_hub();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      std::string url;
+      {
+        std::lock_guard lock(mu_);
+        auto it = urls_.find(std::string(key));
+        if (it != urls_.end() && it->second.second > std::chrono::steady_clock::now()) {
+          url = it->second.first;
+        }
+      }
+      if (url.empty()) {
+        bool present = false;
+        PROXIMA_ASSIGN_OR_RETURN(std::optional<std::string> fresh, UrlFor("GET", key, &present));
+        if (!fresh) return through_hub();
+        url = *fresh;
+        std::lock_guard lock(mu_);
+        if (urls_.size() > 100'000) urls_.clear();
+        // Signed for 15 minutes; reused for 10.
+        urls_[std::string(key)] = {url,
+                                   std::chrono::steady_clock::now() + std::chrono::minutes(10)};
+      }
+      HttpHeaders headers;
+      if (!range.empty()) headers.emplace_back("Range", range);
+      PROXIMA_ASSIGN_OR_RETURN(HttpResponse r,
+                               direct_http_.Send({"GET", url, std::move(headers), {}, 0}));
+      if (r.status == 200 || r.status == 206) return std::move(r.body);
+      if (r.status == 416) return std::string();  // a range past the end
+      if (r.status == 404) {
+        return Status::NotFound("object '" + std::string(key) + "' is not in " + Describe());
+      }
+      if (r.status == 403 && attempt == 0) {  // expired: ask for a new URL once
+        std::lock_guard lock(mu_);
+        urls_.erase(std::string(key));
+        continue;
+      }
+      return DirectError(r, "download", key);
+    }
+    return Status::Unavailable("cannot download '" + std::string(key) + "' directly");
+  }
+
+  Status DirectError(const HttpResponse& r, const char* what, std::string_view key) {
+    std::string msg = std::string("direct ") + what + " of '" + std::string(key) +
+                      "' from the hub's store failed: HTTP " + std::to_string(r.status) + " " +
+                      r.body.substr(0, 200);
+    if (r.status >= 500 || r.status == 429) return Status::Unavailable(std::move(msg));
+    return Status::PermissionDenied(std::move(msg));
+  }
+
   std::shared_ptr<HubClient> hub_;
+  HttpClient direct_http_;
+  std::atomic<int> direct_{-1};  // -1 unknown, 0 through the hub, 1 direct
+  std::mutex mu_;
+  std::unordered_map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>>
+      urls_;
 };
 
 }  // namespace

@@ -50,6 +50,10 @@ class RetryingObjectStore : public ObjectStore {
   Status DeleteMany(const std::vector<std::string>& keys) override;
   Status Sync() override;
   int PreferredConcurrency() const override { return inner_->PreferredConcurrency(); }
+  Result<std::string> PresignedUrl(std::string_view method, std::string_view key,
+                                   int64_t expires_seconds) override {
+    return inner_->PresignedUrl(method, key, expires_seconds);  // local: no retry needed
+  }
 
   ObjectStore* inner() const { return inner_.get(); }
   int64_t retries() const { return retries_; }

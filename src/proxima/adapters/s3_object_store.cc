@@ -398,8 +398,8 @@ Status S3ObjectStore::DeleteMany(const std::vector<std::string>& keys) {
   return Status::Ok();
 }
 
-Result<std::string> S3ObjectStore::PresignUrl(std::string_view method, std::string_view key,
-                                              int64_t expires_seconds) {
+Result<std::string> S3ObjectStore::PresignedUrl(std::string_view method, std::string_view key,
+                                                int64_t expires_seconds) {
   if (method != "GET" && method != "PUT") {
     return Status::InvalidArgument("presigned URLs are for GET and PUT, not " +
                                    std::string(method));

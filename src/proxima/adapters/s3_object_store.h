@@ -49,8 +49,8 @@ class S3ObjectStore : public ObjectStore {
 
   // A URL that lets anyone holding it GET (or PUT) `key` until it expires,
   // without credentials: how a hub hands out direct access to the data.
-  Result<std::string> PresignUrl(std::string_view method, std::string_view key,
-                                 int64_t expires_seconds);
+  Result<std::string> PresignedUrl(std::string_view method, std::string_view key,
+                                   int64_t expires_seconds) override;
 
   // Keys (relative to the store's prefix) of multipart uploads that were
   // started and neither completed nor aborted. Empty after any Put returns.

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "proxima/base/status.h"
+#include "proxima/ports/object_store.h"
 
 namespace proxima {
 
@@ -13,5 +14,12 @@ namespace proxima {
 // would later skip as already present). Corruption naming the key when they
 // do not; InvalidArgument for a key that is no object key.
 Status VerifyObjectBytes(std::string_view key, std::string_view bytes);
+
+// VerifyObjectBytes, and for an index object also that its claims hold in
+// `store`: every pack it lists exists there, and that pack's trailer (read
+// with two ranged reads and hashed to the pack id) lists exactly the same
+// blobs. Deduplication trusts the index, so a false index could make another
+// sync skip uploading a blob that is not really stored.
+Status VerifyUpload(ObjectStore& store, std::string_view key, std::string_view bytes);
 
 }  // namespace proxima

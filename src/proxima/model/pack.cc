@@ -93,26 +93,39 @@ AlignedBuffer PackBuilder::Finish(std::vector<PackedBlob>* blobs, AlignedBuffer 
 }
 
 Result<std::vector<PackedBlob>> ReadPackTrailer(std::string_view pack, std::string_view what) {
-  auto corrupt = [&](std::string_view why) {
-    return Status::Corruption("pack " + std::string(what) + ": " + std::string(why));
-  };
   if (pack.size() < kPackMagic.size() + 4 + kFooterSize ||
-      pack.substr(0, kPackMagic.size()) != kPackMagic ||
-      pack.substr(pack.size() - kPackEnd.size()) != kPackEnd) {
-    return corrupt("not a pack object or truncated");
+      pack.substr(0, kPackMagic.size()) != kPackMagic) {
+    return Status::Corruption("pack " + std::string(what) + ": not a pack object or truncated");
   }
   std::string_view header = pack.substr(kPackMagic.size(), 4);
   uint32_t version = 0;
   GetFixed32(&header, &version);
-  if (version != kVersion) return corrupt("unknown pack version " + std::to_string(version));
-  std::string_view footer = pack.substr(pack.size() - kFooterSize, 4);
+  if (version != kVersion) {
+    return Status::Corruption("pack " + std::string(what) + ": unknown pack version " +
+                              std::to_string(version));
+  }
+  return ParsePackTail(pack, pack.size(), what);
+}
+
+Result<std::vector<PackedBlob>> ParsePackTail(std::string_view tail, uint64_t pack_size,
+                                              std::string_view what) {
+  auto corrupt = [&](std::string_view why) {
+    return Status::Corruption("pack " + std::string(what) + ": " + std::string(why));
+  };
+  if (tail.size() < kFooterSize || tail.size() > pack_size ||
+      pack_size < kPackMagic.size() + 4 + kFooterSize ||
+      tail.substr(tail.size() - kPackEnd.size()) != kPackEnd) {
+    return corrupt("not a pack object or truncated");
+  }
+  std::string_view footer = tail.substr(tail.size() - kFooterSize, 4);
   uint32_t trailer_len = 0;
   GetFixed32(&footer, &trailer_len);
-  if (trailer_len > pack.size() - kFooterSize - kPackMagic.size() - 4) {
+  if (trailer_len > pack_size - kFooterSize - kPackMagic.size() - 4 ||
+      trailer_len > tail.size() - kFooterSize) {
     return corrupt("bad trailer length");
   }
-  size_t trailer_start = pack.size() - kFooterSize - trailer_len;
-  std::string_view in = pack.substr(trailer_start, trailer_len);
+  uint64_t trailer_start = pack_size - kFooterSize - trailer_len;
+  std::string_view in = tail.substr(tail.size() - kFooterSize - trailer_len, trailer_len);
   uint64_t count = 0;
   if (!GetVarint64(&in, &count) || count > in.size() / 33) return corrupt("bad blob count");
   std::vector<PackedBlob> blobs(count);

@@ -56,6 +56,13 @@ class PackBuilder {
 
 // Parses the trailer of a complete pack. `what` names the pack in errors.
 Result<std::vector<PackedBlob>> ReadPackTrailer(std::string_view pack, std::string_view what);
+// The same from the end of a pack of `pack_size` bytes: `tail` holds at
+// least its trailer and footer, as two ranged reads get
+// them without the content.
+Result<std::vector<PackedBlob>> ParsePackTail(std::string_view tail, uint64_t pack_size,
+                                              std::string_view what);
+// The footer's size: read these last bytes first to learn the trailer's length.
+inline constexpr uint64_t kPackFooterSize = 12;
 
 // A pack's id: SHA-256 of its trailer and footer. The trailer lists the id
 // (SHA-256 of the content) of every blob with its place, so the pack id

@@ -75,6 +75,15 @@ class ObjectStore {
   // throughput comes from parallel requests.
   virtual int PreferredConcurrency() const { return 1; }
 
+  // A URL through which anyone holding it may GET or PUT `key` directly,
+  // without credentials, for `expires_seconds`: how a hub lets clients move
+  // bytes without passing them through itself. FailedPrecondition for a
+  // store that cannot hand one out (a local folder; the default).
+  virtual Result<std::string> PresignedUrl(std::string_view method, std::string_view key,
+                                           int64_t expires_seconds) {
+    return Status::FailedPrecondition(Describe() + " cannot hand out URLs for direct access");
+  }
+
   // Makes every object whose Put returned before this call durable. Writers
   // call it between the phases of the write order (docs/format.md) so that
   // nothing durable refers to something that is not. A store whose Puts are

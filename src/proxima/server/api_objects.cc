@@ -72,7 +72,7 @@ Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
   if (key == kConfigKey) {
     return Status::PermissionDenied("the hub owns its store's config; it cannot be written");
   }
-  PROXIMA_RETURN_IF_ERROR(VerifyObjectBytes(key, req.body));
+  PROXIMA_RETURN_IF_ERROR(VerifyUpload(*hub.store, key, req.body));
   // Objects are immutable and named by their content: an existing one holds
   // these very bytes, so a repeated upload succeeds without a write, unless
   // the client asked for create-only (If-None-Match: *).
@@ -157,6 +157,45 @@ Status ListObjects(Hub& hub, const httplib::Request& req, httplib::Response& res
   return Status::Ok();
 }
 
+// Direct access for stores that can hand out URLs (S3): the hub answers
+// which objects are missing and signs URLs, and the bytes go between client
+// and store. Only packs may be uploaded this way: trees, indexes and commits
+// are small and pass through the hub, which verifies them (an index also
+// against the trailers of the packs it lists), so deduplication never
+// trusts a claim the hub has not checked (docs/api.md, "Objects").
+Status ObjectUrls(Hub& hub, const httplib::Request& req, httplib::Response& res,
+                  const Principal& who) {
+  constexpr int64_t kExpiresSeconds = 900;
+  PROXIMA_RETURN_IF_ERROR(CheckJsonSize(hub, req));
+  PROXIMA_ASSIGN_OR_RETURN(ObjectUrlsRequest body, ParseObjectUrls(req.body));
+  bool put = body.method == "PUT";
+  PROXIMA_RETURN_IF_ERROR(RequireAny(hub, who, put ? Access::kWrite : Access::kRead));
+  Json urls = Json::object();
+  Json present = Json::array();
+  for (const std::string& key : body.keys) {
+    if (put) {
+      if (!IdFromKey(ObjectKind::kPack, key)) {
+        return Status::InvalidArgument("only packs are uploaded directly; PUT '" + key +
+                                       "' through the hub, which verifies it");
+      }
+      Result<uint64_t> size = hub.store->Size(key);
+      if (size.ok()) {
+        present.push_back(key);
+        continue;
+      }
+      if (!size.status().IsNotFound()) return size.status();
+    }
+    PROXIMA_ASSIGN_OR_RETURN(std::string url,
+                             hub.store->PresignedUrl(body.method, key, kExpiresSeconds));
+    urls[key] = std::move(url);
+  }
+  SendJson(res, 200,
+           {{"urls", std::move(urls)},
+            {"present", std::move(present)},
+            {"expires_in_seconds", kExpiresSeconds}});
+  return Status::Ok();
+}
+
 Status SyncStore(Hub& hub, const httplib::Request&, httplib::Response& res, const Principal& who) {
   PROXIMA_RETURN_IF_ERROR(RequireAny(hub, who, Access::kWrite));
   PROXIMA_RETURN_IF_ERROR(hub.store->Sync());
@@ -170,6 +209,7 @@ void RegisterObjectRoutes(Router& r) {
   auto bind = [&r](HubHandler fn) { return Bind(r.hub(), fn); };
   r.Get("/api/v1/objects", bind(ListObjects));
   r.Post("/api/v1/objects/sync", bind(SyncStore));
+  r.Post("/api/v1/objects/urls", bind(ObjectUrls));
   r.Get("/api/v1/objects/(.+)", bind(GetObject));
   r.Put("/api/v1/objects/(.+)", bind(PutObject));
   r.Delete("/api/v1/objects/(.+)", bind(DeleteObject));

@@ -166,6 +166,25 @@ Result<CreateTokenRequest> ParseCreateToken(std::string_view body) {
   return t;
 }
 
+Result<ObjectUrlsRequest> ParseObjectUrls(std::string_view body) {
+  PROXIMA_ASSIGN_OR_RETURN(json doc, ParseObject(body, {"method", "keys"}));
+  ObjectUrlsRequest r;
+  PROXIMA_ASSIGN_OR_RETURN(r.method, RequiredString(doc, "method"));
+  if (r.method != "GET" && r.method != "PUT") {
+    return Status::InvalidArgument("field 'method' must be 'GET' or 'PUT'");
+  }
+  auto keys = doc.find("keys");
+  if (keys == doc.end() || !keys->is_array() || keys->empty() || keys->size() > 1000) {
+    return Status::InvalidArgument("field 'keys' must be an array of 1 to 1000 object keys");
+  }
+  for (const json& k : *keys) {
+    if (!k.is_string()) return Status::InvalidArgument("field 'keys' must hold strings");
+    r.keys.push_back(k.get<std::string>());
+    PROXIMA_RETURN_IF_ERROR(ValidateObjectKey(r.keys.back()));
+  }
+  return r;
+}
+
 Result<PageRequest> ParsePage(const std::multimap<std::string, std::string>& params,
                               size_t max_limit) {
   PageRequest page;

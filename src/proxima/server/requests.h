@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "proxima/base/result.h"
 #include "proxima/model/keys.h"
@@ -41,6 +42,10 @@ struct CreateTokenRequest {
   std::string description;
   int64_t expires_in_seconds = 0;  // 0: never
 };
+struct ObjectUrlsRequest {
+  std::string method;  // "GET" or "PUT"
+  std::vector<std::string> keys;
+};
 struct PageRequest {
   std::string after;
   size_t limit = 100;
@@ -53,6 +58,8 @@ Result<CreateUserRequest> ParseCreateUser(std::string_view body);
 Result<CreateTeamRequest> ParseCreateTeam(std::string_view body);
 Result<MemberRequest> ParseMember(std::string_view body);
 Result<CreateTokenRequest> ParseCreateToken(std::string_view body);
+// {"method": "GET"|"PUT", "keys": [...]}: 1 to 1,000 valid object keys.
+Result<ObjectUrlsRequest> ParseObjectUrls(std::string_view body);
 
 // ?after=&limit= : limit 1..max_limit, default min(100, max_limit).
 Result<PageRequest> ParsePage(const std::multimap<std::string, std::string>& params,
