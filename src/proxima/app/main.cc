@@ -191,7 +191,9 @@ int main(int argc, char** argv) {
     return hub->Call(method, path, body);
   };
   env.login = [&](const std::string& url, const std::string& token) -> Result<std::string> {
-    proxima::HubClient hub(proxima::HubConfig{url, token, ""});
+    PROXIMA_ASSIGN_OR_RETURN(proxima::Settings settings, LoadSettings(env.home));
+    const char* ca = settings.Get("PROXIMA_HUB_CA_BUNDLE");
+    proxima::HubClient hub(proxima::HubConfig{url, token, ca == nullptr ? "" : ca});
     PROXIMA_ASSIGN_OR_RETURN(std::string who, hub.Call("GET", "/api/v1/whoami"));
     PROXIMA_RETURN_IF_ERROR(proxima::MakeDirs(env.home));
     PROXIMA_RETURN_IF_ERROR(proxima::SaveHubLogin(env.home + "/config.yaml", url, token));

@@ -99,7 +99,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
                      "YAML file: listen, catalog (postgresql://...), store, tls, limits");
   server->add_option("--listen", server_args.listen, "HOST:PORT (overrides the file)");
   server->add_flag("--quiet-log", server_args.quiet, "Do not log requests");
-  server->callback([&] { *rc = ctx.env.run_server(server_args); });
+  server->callback([&, rc] { *rc = ctx.env.run_server(server_args); });
 
   // --- login / whoami ---
   std::string& token = args.token;
@@ -109,7 +109,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
       "'proxima data' commands then work through that hub.\n"
       "The token comes from --token, else PROXIMA_TOKEN, else the first line of stdin.");
   login->add_option("--token", token, "API token (pxm_...)");
-  login->callback([&] {
+  login->callback([&, rc] {
     if (ctx.env.hub_flag.empty()) {
       *rc = ReportError(Status::InvalidArgument("login needs --hub URL"));
       return;
@@ -132,7 +132,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   });
   CLI::App* whoami = app.add_subcommand("whoami", "Who the hub thinks you are");
   whoami->add_flag("--json", ctx.json, "Print JSON for scripts");
-  whoami->callback([&] {
+  whoami->callback([&, rc] {
     *rc = Call(ctx, "GET", "/api/v1/whoami", nullptr, [](const json& d) {
       std::printf("%s%s\n", Str(d, "user").c_str(), d.value("admin", false) ? " (admin)" : "");
       for (const json& t : d["teams"]) {
@@ -155,11 +155,11 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   CLI::App* uadd = u->add_subcommand("add", "Create a user");
   uadd->add_option("NAME", a1)->required();
   uadd->add_flag("--admin", is_admin, "A hub administrator");
-  uadd->callback([&] {
+  uadd->callback([&, rc] {
     *rc = Call(ctx, "POST", "/api/v1/users", {{"name", a1}, {"admin", is_admin}},
                [&](const json& d) { std::printf("Created user %s.\n", Str(d, "name").c_str()); });
   });
-  u->add_subcommand("ls", "List users")->callback([&] {
+  u->add_subcommand("ls", "List users")->callback([&, rc] {
     Result<json> all = CallAll(ctx, "/api/v1/users");
     if (!all.ok()) {
       *rc = ReportError(all.status());
@@ -176,7 +176,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   });
   CLI::App* urm = u->add_subcommand("rm", "Delete a user, its tokens, memberships and grants");
   urm->add_option("NAME", a1)->required();
-  urm->callback([&] {
+  urm->callback([&, rc] {
     *rc = Call(ctx, "DELETE", "/api/v1/users/" + a1, nullptr,
                [&](const json&) { std::printf("Deleted user %s.\n", a1.c_str()); });
   });
@@ -185,11 +185,11 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   t->require_subcommand(1);
   CLI::App* tadd = t->add_subcommand("add", "Create a team");
   tadd->add_option("NAME", a1)->required();
-  tadd->callback([&] {
+  tadd->callback([&, rc] {
     *rc = Call(ctx, "POST", "/api/v1/teams", {{"name", a1}},
                [](const json& d) { std::printf("Created team %s.\n", Str(d, "name").c_str()); });
   });
-  t->add_subcommand("ls", "List teams (yours, or all for an admin)")->callback([&] {
+  t->add_subcommand("ls", "List teams (yours, or all for an admin)")->callback([&, rc] {
     Result<json> all = CallAll(ctx, "/api/v1/teams");
     if (!all.ok()) {
       *rc = ReportError(all.status());
@@ -204,7 +204,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   });
   CLI::App* tshow = t->add_subcommand("show", "A team and its members");
   tshow->add_option("NAME", a1)->required();
-  tshow->callback([&] {
+  tshow->callback([&, rc] {
     *rc = Call(ctx, "GET", "/api/v1/teams/" + a1, nullptr, [](const json& d) {
       std::printf("team %s\n", Str(d, "name").c_str());
       for (const json& m : d["members"]) {
@@ -214,7 +214,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   });
   CLI::App* trm = t->add_subcommand("rm", "Delete a team, its memberships and grants");
   trm->add_option("NAME", a1)->required();
-  trm->callback([&] {
+  trm->callback([&, rc] {
     *rc = Call(ctx, "DELETE", "/api/v1/teams/" + a1, nullptr,
                [&](const json&) { std::printf("Deleted team %s.\n", a1.c_str()); });
   });
@@ -224,7 +224,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   tmember->add_option("--role", role, "viewer, member or admin")
       ->check(CLI::IsMember({"viewer", "member", "admin"}));
   tmember->add_flag("--remove", remove, "Remove the user from the team");
-  tmember->callback([&] {
+  tmember->callback([&, rc] {
     std::string path = "/api/v1/teams/" + a1 + "/members/" + a2;
     if (remove) {
       *rc = Call(ctx, "DELETE", path, nullptr, [&](const json&) {
@@ -243,7 +243,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   tcreate->add_option("--user", user, "For this user (default: yourself)");
   tcreate->add_option("--description", description, "What it is for");
   tcreate->add_option("--expires", expires, "Lifetime: 30d, 12h, ... or never (default)");
-  tcreate->callback([&] {
+  tcreate->callback([&, rc] {
     Result<int64_t> seconds = ParseDuration(expires);
     if (!seconds.ok()) {
       *rc = ReportError(seconds.status());
@@ -268,7 +268,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   });
   CLI::App* tls = tok->add_subcommand("ls", "List tokens (never their secrets)");
   tls->add_option("--user", user, "Of this user (default: yourself)");
-  tls->callback([&] {
+  tls->callback([&, rc] {
     std::string who = user;
     if (who.empty()) {
       Result<std::string> me = ctx.env.hub_call("GET", "/api/v1/whoami", "");
@@ -288,7 +288,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   });
   CLI::App* trevoke = tok->add_subcommand("revoke", "Revoke a token by id");
   trevoke->add_option("ID", a1)->required();
-  trevoke->callback([&] {
+  trevoke->callback([&, rc] {
     *rc = Call(ctx, "DELETE", "/api/v1/tokens/" + a1, nullptr,
                [&](const json&) { std::printf("Revoked token %s.\n", a1.c_str()); });
   });
@@ -299,7 +299,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   grant->add_option("ACCESS", a3, "read, write or admin")
       ->required()
       ->check(CLI::IsMember({"read", "write", "admin"}));
-  grant->callback([&] {
+  grant->callback([&, rc] {
     *rc = Call(ctx, "PUT", "/api/v1/datasets/" + a1 + "/grants", {{"subject", a2}, {"access", a3}},
                [&](const json&) {
                  std::printf("%s has %s access to %s.\n", a2.c_str(), a3.c_str(), a1.c_str());
@@ -308,13 +308,13 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   CLI::App* ungrant = admin->add_subcommand("revoke", "Remove a grant from a dataset");
   ungrant->add_option("DATASET", a1)->required();
   ungrant->add_option("SUBJECT", a2, "user:NAME or team:NAME")->required();
-  ungrant->callback([&] {
+  ungrant->callback([&, rc] {
     *rc = Call(ctx, "DELETE", "/api/v1/datasets/" + a1 + "/grants/" + a2, nullptr,
                [&](const json&) { std::printf("Removed the grant of %s.\n", a2.c_str()); });
   });
   CLI::App* grants = admin->add_subcommand("grants", "List the grants of a dataset");
   grants->add_option("DATASET", a1)->required();
-  grants->callback([&] {
+  grants->callback([&, rc] {
     *rc = Call(ctx, "GET", "/api/v1/datasets/" + a1 + "/grants", nullptr, [](const json& d) {
       for (const json& g : d["items"]) {
         std::printf("%-32s %s\n", Str(g, "subject").c_str(), Str(g, "access").c_str());
@@ -324,7 +324,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
 
   CLI::App* audit = admin->add_subcommand("audit", "The audit log, newest first");
   audit->add_option("-n,--limit", limit, "At most N entries")->check(CLI::Range(1, 1000));
-  audit->callback([&] {
+  audit->callback([&, rc] {
     *rc = Call(
         ctx, "GET", "/api/v1/audit?limit=" + std::to_string(limit), nullptr, [](const json& d) {
           for (const json& a : d["items"]) {

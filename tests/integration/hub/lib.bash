@@ -24,7 +24,7 @@ start_hub() {
     fi
     sleep 0.1
   done
-  HUB_URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$dir/server.log" | head -1)
+  HUB_URL=$(grep -oE 'https?://127.0.0.1:[0-9]+' "$dir/server.log" | head -1)
   [ -n "$HUB_URL" ] || { cat "$dir/server.log" >&2; return 1; }
   if [ -n "${PROXIMA_ADMIN_TOKEN:-}" ]; then
     ADMIN_TOKEN=$PROXIMA_ADMIN_TOKEN
