@@ -1,11 +1,10 @@
 #include <libpq-fe.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 #include "proxima/adapters/sql_database.h"
+#include "proxima/adapters/sql_pool.h"
 
 namespace proxima {
 
@@ -126,7 +125,7 @@ class PostgresDatabase : public SqlDatabase {
       }
       auto session = std::make_unique<PgConnection>(conn, "catalog " + where_);
       PROXIMA_RETURN_IF_ERROR(session->Script("SET client_min_messages = warning"));
-      idle_.push_back(std::move(session));
+      pool_.Add(std::move(session));
     }
     return Status::Ok();
   }
@@ -135,7 +134,7 @@ class PostgresDatabase : public SqlDatabase {
   std::string Describe() const override { return where_; }
 
   Status Transact(const std::function<Status(SqlSession&)>& fn) override {
-    Lease lease(this);
+    Lease lease(&pool_);
     Status s;
     for (int attempt = 0; attempt < kTransactAttempts; ++attempt) {
       // Serializable, so that a transaction that reads and then writes
@@ -159,7 +158,7 @@ class PostgresDatabase : public SqlDatabase {
   }
 
   Result<SqlRows> Query(std::string_view sql, std::initializer_list<SqlParam> params) override {
-    Lease lease(this);
+    Lease lease(&pool_);
     Result<SqlRows> out = lease->Query(sql, params);
     if (!out.ok() && out.status().code() == StatusCode::kUnavailable) {
       lease->Reset();  // a restarted server: reconnect once and run it again
@@ -169,32 +168,11 @@ class PostgresDatabase : public SqlDatabase {
   }
 
  private:
-  class Lease {
-   public:
-    explicit Lease(PostgresDatabase* db) : db_(db) {
-      std::unique_lock lock(db_->mu_);
-      db_->cv_.wait(lock, [&] { return !db_->idle_.empty(); });
-      conn_ = std::move(db_->idle_.back());
-      db_->idle_.pop_back();
-    }
-    ~Lease() {
-      std::lock_guard lock(db_->mu_);
-      db_->idle_.push_back(std::move(conn_));
-      db_->cv_.notify_one();
-    }
-    PgConnection* operator->() { return conn_.get(); }
-    PgConnection& operator*() { return *conn_; }
-
-   private:
-    PostgresDatabase* db_;
-    std::unique_ptr<PgConnection> conn_;
-  };
+  using Lease = FairPool<PgConnection>::Lease;
 
   std::string url_;
   std::string where_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<PgConnection>> idle_;
+  FairPool<PgConnection> pool_;
 };
 
 }  // namespace

@@ -428,8 +428,9 @@ Result<std::unique_ptr<Catalog>> Finish(Result<std::unique_ptr<SqlDatabase>> db,
 
 }  // namespace
 
-Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, int64_t now_unix_ns) {
-  return Finish(OpenSqliteDatabase(path), now_unix_ns);
+Result<std::unique_ptr<Catalog>> OpenSqliteCatalog(const std::string& path, int64_t now_unix_ns,
+                                                   int connections) {
+  return Finish(OpenSqliteDatabase(path, connections), now_unix_ns);
 }
 
 Result<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& url, int64_t now_unix_ns,
@@ -437,11 +438,12 @@ Result<std::unique_ptr<Catalog>> OpenPostgresCatalog(const std::string& url, int
   return Finish(OpenPostgresDatabase(url, connections), now_unix_ns);
 }
 
-Result<std::unique_ptr<Catalog>> OpenCatalog(const std::string& spec, int64_t now_unix_ns) {
+Result<std::unique_ptr<Catalog>> OpenCatalog(const std::string& spec, int64_t now_unix_ns,
+                                             int connections) {
   if (spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0) {
-    return OpenPostgresCatalog(spec, now_unix_ns);
+    return OpenPostgresCatalog(spec, now_unix_ns, connections);
   }
-  return OpenSqliteCatalog(spec, now_unix_ns);
+  return OpenSqliteCatalog(spec, now_unix_ns, connections);
 }
 
 }  // namespace proxima

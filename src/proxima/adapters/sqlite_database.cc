@@ -1,12 +1,11 @@
 #include <sqlite3.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 
 #include "proxima/adapters/sql_database.h"
+#include "proxima/adapters/sql_pool.h"
 
 namespace proxima {
 
@@ -130,7 +129,7 @@ class SqliteDatabase : public SqlDatabase {
       auto conn = std::make_unique<SqliteConnection>(db, path_);
       PROXIMA_RETURN_IF_ERROR(conn->Script(
           "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
-      idle_.push_back(std::move(conn));
+      pool_.Add(std::move(conn));
     }
     return Status::Ok();
   }
@@ -139,7 +138,7 @@ class SqliteDatabase : public SqlDatabase {
   std::string Describe() const override { return path_; }
 
   Status Transact(const std::function<Status(SqlSession&)>& fn) override {
-    Lease lease(this);
+    Lease lease(&pool_);
     Status s;
     for (int attempt = 0; attempt < kTransactAttempts; ++attempt) {
       // IMMEDIATE takes the write lock up front, so that two writers never
@@ -158,36 +157,15 @@ class SqliteDatabase : public SqlDatabase {
   }
 
   Result<SqlRows> Query(std::string_view sql, std::initializer_list<SqlParam> params) override {
-    Lease lease(this);
+    Lease lease(&pool_);
     return lease->Query(sql, params);
   }
 
  private:
-  class Lease {
-   public:
-    explicit Lease(SqliteDatabase* db) : db_(db) {
-      std::unique_lock lock(db_->mu_);
-      db_->cv_.wait(lock, [&] { return !db_->idle_.empty(); });
-      conn_ = std::move(db_->idle_.back());
-      db_->idle_.pop_back();
-    }
-    ~Lease() {
-      std::lock_guard lock(db_->mu_);
-      db_->idle_.push_back(std::move(conn_));
-      db_->cv_.notify_one();
-    }
-    SqliteConnection* operator->() { return conn_.get(); }
-    SqliteConnection& operator*() { return *conn_; }
-
-   private:
-    SqliteDatabase* db_;
-    std::unique_ptr<SqliteConnection> conn_;
-  };
+  using Lease = FairPool<SqliteConnection>::Lease;
 
   std::string path_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::unique_ptr<SqliteConnection>> idle_;
+  FairPool<SqliteConnection> pool_;
 };
 
 }  // namespace

@@ -125,7 +125,8 @@ int RunServer(const proxima::ServerArgs& args, const std::string& home, proxima:
   if (!settings.ok()) return fail(settings.status());
   if (Status s = proxima::MakeDirs(home); !s.ok()) return fail(s);
   std::string catalog_spec = config->catalog.empty() ? home + "/catalog.db" : config->catalog;
-  auto catalog = proxima::OpenCatalog(catalog_spec, clock->NowUnixNanos());
+  auto catalog =
+      proxima::OpenCatalog(catalog_spec, clock->NowUnixNanos(), config->catalog_connections);
   if (!catalog.ok()) return fail(catalog.status());
   auto store = OpenStore(config->store.empty() ? StoreSpec(*settings) : config->store, home,
                          *settings, clock);

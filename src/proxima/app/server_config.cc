@@ -90,12 +90,17 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
                                      Number(l.second, at, 1024, 64 << 20));
           } else if (k == "max_page_size") {
             PROXIMA_ASSIGN_OR_RETURN(config.options.max_page_size, Number(l.second, at, 1, 100000));
+          } else if (k == "catalog_connections") {
+            PROXIMA_ASSIGN_OR_RETURN(uint64_t n, Number(l.second, at, 1, 1000));
+            config.catalog_connections = static_cast<int>(n);
           } else if (k == "threads") {
             PROXIMA_ASSIGN_OR_RETURN(uint64_t n, Number(l.second, at, 1, 4096));
             config.options.threads = static_cast<int>(n);
           } else {
             return Status::InvalidArgument(
-                at + ": unknown (known: max_object_bytes, max_json_bytes, max_page_size, threads)");
+                at +
+                ": unknown (known: max_object_bytes, max_json_bytes, max_page_size, threads, "
+                "catalog_connections)");
           }
         }
       } else {

@@ -21,12 +21,14 @@ namespace proxima {
 //     max_json_bytes: 1048576
 //     max_page_size: 1000
 //     threads: 64
+//     catalog_connections: 16
 //
 // Unknown keys and malformed values are errors naming the file and line.
 struct ServerConfig {
   ServerOptions options;
   std::string catalog;
   std::string store;
+  int catalog_connections = 16;  // the catalog's connection pool
 };
 
 Result<ServerConfig> LoadServerConfig(const std::string& path);
