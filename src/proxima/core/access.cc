@@ -46,6 +46,30 @@ Result<Principal> AccessControl::Authenticate(std::string_view secret) {
   if (!LooksLikeToken(secret)) {
     return Status::Unauthenticated("malformed token: expected 'pxm_' and 64 hex digits");
   }
+  Hash256 key = Sha256(secret);
+  int64_t now = clock_->NowUnixNanos();
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && now < it->second.valid_until &&
+        (it->second.expires_unix_ns == 0 || now < it->second.expires_unix_ns)) {
+      return it->second.who;
+    }
+  }
+  int64_t expires = 0;
+  PROXIMA_ASSIGN_OR_RETURN(Principal who, Lookup(secret, &expires));
+  std::lock_guard lock(mu_);
+  if (cache_.size() > 10'000) cache_.clear();
+  cache_[key] = {who, expires, now + cache_ns_};
+  return who;
+}
+
+void AccessControl::Forget() {
+  std::lock_guard lock(mu_);
+  cache_.clear();
+}
+
+Result<Principal> AccessControl::Lookup(std::string_view secret, int64_t* expires_unix_ns) {
   Result<TokenRecord> token = catalog_->FindToken(Sha256(secret));
   if (token.status().IsNotFound()) return Status::Unauthenticated("unknown token");
   PROXIMA_RETURN_IF_ERROR(token.status());
@@ -60,6 +84,7 @@ Result<Principal> AccessControl::Authenticate(std::string_view secret) {
     return Status::Unauthenticated("the user of token " + token->id + " no longer exists");
   }
   PROXIMA_RETURN_IF_ERROR(user.status());
+  *expires_unix_ns = token->expires_unix_ns;
   Principal who{user->name, user->admin, token->id, {}};
   PROXIMA_ASSIGN_OR_RETURN(who.teams, catalog_->TeamsOfUser(user->name));
   return who;

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "proxima/base/result.h"
@@ -40,12 +42,21 @@ struct IssuedToken {
 //   highest of the user's own grant and the grants of its teams, a team's
 //   grant capped at read for the team's viewers.
 //
+// Authentication results are cached for `cache_ns` (default 1 s): a token
+// revoked, or a user deleted or moved between teams, through another server
+// sharing the catalog takes effect within that time; through this one, at
+// once (Forget). Expiry is checked on every use.
+//
 // Thread-safe when the catalog is.
 class AccessControl {
  public:
-  AccessControl(Catalog* catalog, Clock* clock) : catalog_(catalog), clock_(clock) {}
+  AccessControl(Catalog* catalog, Clock* clock, int64_t cache_ns = 1'000'000'000)
+      : catalog_(catalog), clock_(clock), cache_ns_(cache_ns) {}
 
   Result<Principal> Authenticate(std::string_view secret);
+  // Drops every cached authentication (after a change to users, teams or
+  // tokens made through this server).
+  void Forget();
   Result<Access> DatasetAccess(const Principal& who, std::string_view dataset);
   // The datasets `who` may read, sorted, with the access to each; for
   // hub admins, every dataset.
@@ -61,8 +72,18 @@ class AccessControl {
                                  std::string_view description);
 
  private:
+  Result<Principal> Lookup(std::string_view secret, int64_t* expires_unix_ns);
+
   Catalog* catalog_;
   Clock* clock_;
+  int64_t cache_ns_;
+  struct Cached {
+    Principal who;
+    int64_t expires_unix_ns;  // the token's own expiry, 0: never
+    int64_t valid_until;      // when this entry must be looked up again
+  };
+  std::mutex mu_;
+  std::unordered_map<Hash256, Cached, Hash256Hasher> cache_;
 };
 
 // Whether `secret` has the shape of a Proxima token (cheap, before any lookup).

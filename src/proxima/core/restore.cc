@@ -135,8 +135,11 @@ Status WriteFiles(Repository& repo, const BlobIndex& index, int dest_fd,
     if (blobs.empty() || blobs.back() != t.blob) blobs.push_back(t.blob);
   }
   auto written = std::make_unique<std::atomic<uint64_t>[]>(files.size());
+  // A network store (a hub, S3) answers faster with more requests in
+  // flight than there are cores; the work per blob is small either way.
+  int fetchers = std::max(threads, repo.store().PreferredConcurrency());
   PROXIMA_RETURN_IF_ERROR(FetchBlobs(
-      repo, index, blobs, threads, nullptr,
+      repo, index, blobs, fetchers, nullptr,
       [&](const ObjectId& id, std::string_view raw) -> Status {
         auto [lo, hi] =
             std::equal_range(targets.begin(), targets.end(), Target{id, 0, 0},

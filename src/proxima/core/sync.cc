@@ -262,7 +262,9 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   // local store spends most of a small Put creating the file.
   std::vector<std::pair<ObjectId, std::string>> batch;
   auto flush_trees = [&]() -> Status {
-    Status s = ParallelFor(batch.size(), threads, [&](size_t i) {
+    // A network store (a hub, S3) takes more requests in flight than cores.
+    int writers = std::max(threads, repo_->store().PreferredConcurrency());
+    Status s = ParallelFor(batch.size(), writers, [&](size_t i) {
       return repo_->store().Put(ObjectKey(ObjectKind::kTree, batch[i].first), batch[i].second);
     });
     report.trees_written += batch.size();

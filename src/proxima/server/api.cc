@@ -118,31 +118,51 @@ Json PageJson(Json items, const std::string& last, bool more) {
   return {{"items", std::move(items)}, {"next", more ? Json(last) : Json(nullptr)}};
 }
 
+bool Router::Authenticate(Hub* hub, const std::string& pattern, const httplib::Request& req,
+                          httplib::Response& res, Principal* who) {
+  CurrentRoute() = pattern;
+  std::string auth = req.get_header_value("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.empty()) {
+    SendError(res, Status::Unauthenticated(
+                       "missing 'Authorization: Bearer <token>' (proxima login --hub URL)"));
+    return false;
+  }
+  if (auth.rfind(kBearer, 0) != 0) {
+    SendError(res, Status::Unauthenticated("the Authorization header must be 'Bearer <token>'"));
+    return false;
+  }
+  Result<Principal> found =
+      hub->access->Authenticate(std::string_view(auth).substr(kBearer.size()));
+  if (!found.ok()) {
+    SendError(res, found.status());
+    return false;
+  }
+  *who = std::move(found).value();
+  CurrentUser() = who->user;
+  return true;
+}
+
 httplib::Server::Handler Router::Wrap(const std::string& pattern, Handler h) {
   Hub* hub = hub_;
   return [hub, pattern, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
-    CurrentRoute() = pattern;
-    std::string auth = req.get_header_value("Authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (auth.empty()) {
-      SendError(res, Status::Unauthenticated(
-                         "missing 'Authorization: Bearer <token>' (proxima login --hub URL)"));
-      return;
-    }
-    if (auth.rfind(kBearer, 0) != 0) {
-      SendError(res, Status::Unauthenticated("the Authorization header must be 'Bearer <token>'"));
-      return;
-    }
-    Result<Principal> who =
-        hub->access->Authenticate(std::string_view(auth).substr(kBearer.size()));
-    if (!who.ok()) {
-      SendError(res, who.status());
-      return;
-    }
-    CurrentUser() = who->user;
-    Status s = h(req, res, *who);
+    Principal who;
+    if (!Authenticate(hub, pattern, req, res, &who)) return;
+    Status s = h(req, res, who);
     if (!s.ok()) SendError(res, s);
   };
+}
+
+void Router::PutStream(const std::string& pattern, StreamHandler h) {
+  Hub* hub = hub_;
+  server_->Put(pattern,
+               [hub, pattern, h = std::move(h)](const httplib::Request& req, httplib::Response& res,
+                                                const httplib::ContentReader& reader) {
+                 Principal who;
+                 if (!Authenticate(hub, pattern, req, res, &who)) return;
+                 Status s = h(req, res, who, reader);
+                 if (!s.ok()) SendError(res, s);
+               });
 }
 
 void Router::Get(const std::string& pattern, Handler h) {

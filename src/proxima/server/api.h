@@ -40,6 +40,11 @@ struct Hub {
 using Handler =
     std::function<Status(const httplib::Request&, httplib::Response&, const Principal&)>;
 
+// A handler that receives its request body as a stream (object uploads:
+// straight into aligned memory, without an intermediate string).
+using StreamHandler = std::function<Status(const httplib::Request&, httplib::Response&,
+                                           const Principal&, const httplib::ContentReader&)>;
+
 // A handler written as a free function of the hub, and its binding.
 using HubHandler = Status (*)(Hub&, const httplib::Request&, httplib::Response&, const Principal&);
 Handler Bind(Hub& hub, HubHandler fn);
@@ -53,10 +58,14 @@ class Router {
   void Put(const std::string& pattern, Handler h);
   void Post(const std::string& pattern, Handler h);
   void Delete(const std::string& pattern, Handler h);
+  void PutStream(const std::string& pattern, StreamHandler h);
   Hub& hub() { return *hub_; }
 
  private:
   httplib::Server::Handler Wrap(const std::string& pattern, Handler h);
+  // Authenticates the request: the principal, or false after sending 401.
+  static bool Authenticate(Hub* hub, const std::string& pattern, const httplib::Request& req,
+                           httplib::Response& res, Principal* who);
   httplib::Server* server_;
   Hub* hub_;
 };

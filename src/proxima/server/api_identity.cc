@@ -90,6 +90,7 @@ Status DeleteUser(Hub& hub, const httplib::Request& req, httplib::Response& res,
     return Status::FailedPrecondition("you cannot delete yourself; another admin can");
   }
   PROXIMA_RETURN_IF_ERROR(hub.catalog->DeleteUser(name));
+  hub.access->Forget();
   Audit(hub, who, "user.delete", "user:" + name);
   SendJson(res, 200, {{"deleted", name}});
   return Status::Ok();
@@ -134,6 +135,7 @@ Status RevokeToken(Hub& hub, const httplib::Request& req, httplib::Response& res
     if (!mine) return Status::NotFound("token '" + id + "' does not exist");
   }
   PROXIMA_RETURN_IF_ERROR(hub.catalog->RevokeToken(id, hub.clock->NowUnixNanos()));
+  hub.access->Forget();
   Audit(hub, who, "token.revoke", "token:" + id);
   SendJson(res, 200, {{"revoked", id}});
   return Status::Ok();
@@ -213,6 +215,7 @@ Status DeleteTeam(Hub& hub, const httplib::Request& req, httplib::Response& res,
   std::string name = req.matches[1];
   PROXIMA_RETURN_IF_ERROR(RequireHubAdmin(who, "deleting teams"));
   PROXIMA_RETURN_IF_ERROR(hub.catalog->DeleteTeam(name));
+  hub.access->Forget();
   Audit(hub, who, "team.delete", "team:" + name);
   SendJson(res, 200, {{"deleted", name}});
   return Status::Ok();
@@ -226,6 +229,7 @@ Status PutMember(Hub& hub, const httplib::Request& req, httplib::Response& res,
   PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(user, "user"));
   PROXIMA_ASSIGN_OR_RETURN(MemberRequest body, ParseMember(req.body));
   PROXIMA_RETURN_IF_ERROR(hub.catalog->PutMember({team, user, body.role}));
+  hub.access->Forget();
   Audit(hub, who, "team.member.set", "team:" + team,
         DumpJson({{"user", user}, {"role", TeamRoleName(body.role)}}));
   SendJson(res, 200, {{"team", team}, {"user", user}, {"role", TeamRoleName(body.role)}});
@@ -237,6 +241,7 @@ Status RemoveMember(Hub& hub, const httplib::Request& req, httplib::Response& re
   std::string team = req.matches[1], user = req.matches[2];
   PROXIMA_RETURN_IF_ERROR(RequireTeamRole(who, team, TeamRole::kAdmin));
   PROXIMA_RETURN_IF_ERROR(hub.catalog->RemoveMember(team, user));
+  hub.access->Forget();
   Audit(hub, who, "team.member.remove", "team:" + team, DumpJson({{"user", user}}));
   SendJson(res, 200, {{"removed", user}});
   return Status::Ok();

@@ -8,8 +8,10 @@
 // a capability: ids reach a client only through the trees and commits of
 // datasets it can read. Listing is restricted accordingly (docs/api.md).
 #include <charconv>
+#include <cstdlib>
 #include <unordered_set>
 
+#include "proxima/base/aligned_buffer.h"
 #include "proxima/core/object_check.h"
 #include "proxima/server/api.h"
 #include "proxima/server/requests.h"
@@ -65,23 +67,47 @@ Status GetObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
 }
 
 Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
-                 const Principal& who) {
+                 const Principal& who, const httplib::ContentReader& reader) {
   std::string key = req.matches[1];
   PROXIMA_RETURN_IF_ERROR(ValidateObjectKey(key));
   PROXIMA_RETURN_IF_ERROR(RequireAny(hub, who, Access::kWrite));
   if (key == kConfigKey) {
     return Status::PermissionDenied("the hub owns its store's config; it cannot be written");
   }
-  PROXIMA_RETURN_IF_ERROR(VerifyUpload(*hub.store, key, req.body));
-  // Objects are immutable and named by their content: an existing one holds
-  // these very bytes, so a repeated upload succeeds without a write, unless
-  // the client asked for create-only (If-None-Match: *).
+  // The body goes straight into page-aligned memory: the local store then
+  // writes it with O_DIRECT, as the embedded mode's packs are written.
+  const uint64_t limit = hub.options->max_object_bytes;
+  auto too_large = [&] {
+    SendError(res,
+              Status::InvalidArgument("object '" + key + "' is over the hub's limit of " +
+                                      std::to_string(limit) + " bytes (limits.max_object_bytes)"),
+              413);
+    return Status::Ok();
+  };
+  AlignedBuffer body;
+  std::string length = req.get_header_value("Content-Length");
+  if (!length.empty()) {
+    uint64_t declared = std::strtoull(length.c_str(), nullptr, 10);
+    if (declared > limit) return too_large();
+    body.Reserve(declared);
+  }
+  bool over = false;
+  reader([&](const char* data, size_t n) {
+    over = body.size() + n > limit;
+    if (!over) body.Append(std::string_view(data, n));
+    return !over;
+  });
+  if (over) return too_large();
+  std::string_view bytes = body.view();
+  PROXIMA_RETURN_IF_ERROR(VerifyUpload(*hub.store, key, bytes));
+  // Objects are immutable and named by their content, and these bytes were
+  // just verified: a plain Put is safe even if the object exists (it holds
+  // the same content). With If-None-Match: * the client asks create-only.
   bool create_only = req.get_header_value("If-None-Match") == "*";
-  Status s = hub.store->PutIfAbsent(key, req.body);
-  if (s.IsAlreadyExists() && !create_only) s = Status::Ok();
-  PROXIMA_RETURN_IF_ERROR(s);
-  hub.metrics->AddObjectBytes(0, req.body.size());
-  SendJson(res, 201, {{"key", key}, {"size", req.body.size()}});
+  PROXIMA_RETURN_IF_ERROR(create_only ? hub.store->PutIfAbsent(key, bytes)
+                                      : hub.store->Put(key, bytes));
+  hub.metrics->AddObjectBytes(0, bytes.size());
+  SendJson(res, 201, {{"key", key}, {"size", bytes.size()}});
   return Status::Ok();
 }
 
@@ -211,7 +237,11 @@ void RegisterObjectRoutes(Router& r) {
   r.Post("/api/v1/objects/sync", bind(SyncStore));
   r.Post("/api/v1/objects/urls", bind(ObjectUrls));
   r.Get("/api/v1/objects/(.+)", bind(GetObject));
-  r.Put("/api/v1/objects/(.+)", bind(PutObject));
+  r.PutStream("/api/v1/objects/(.+)",
+              [&hub = r.hub()](const httplib::Request& req, httplib::Response& res,
+                               const Principal& who, const httplib::ContentReader& reader) {
+                return PutObject(hub, req, res, who, reader);
+              });
   r.Delete("/api/v1/objects/(.+)", bind(DeleteObject));
 }
 

@@ -2,12 +2,14 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <functional>
 #include <thread>
 
 #include "proxima/server/api.h"
@@ -27,6 +29,17 @@ RequestClock& CurrentRequest() {
   thread_local RequestClock r;
   return r;
 }
+
+// httplib listens with a backlog of 5, so a burst of new connections (64
+// clients at once) overflows the accept queue and the kernel drops SYNs,
+// which the clients retry only after a second. This exposes the listening
+// socket so that the backlog can be raised.
+template <typename Server>
+class ListeningServer : public Server {
+ public:
+  using Server::Server;
+  int listening_socket() const { return this->svr_sock_; }
+};
 
 std::string UtcNow() {
   std::time_t t = std::time(nullptr);
@@ -56,6 +69,7 @@ struct HubServer::Impl {
   api::Hub hub;
   std::unique_ptr<Repository> repo;
   std::unique_ptr<httplib::Server> http;
+  std::function<int()> listening_socket;
   std::string request_prefix = RandomHex(3);
   std::atomic<uint64_t> request_counter{0};
   int port = 0;
@@ -193,16 +207,19 @@ Status HubServer::Start(const std::string& admin_secret, std::string* new_admin_
     if (m.options.tls_cert_file.empty() || m.options.tls_key_file.empty()) {
       return Status::InvalidArgument("TLS needs both a certificate and a key file");
     }
-    auto tls = std::make_unique<httplib::SSLServer>(m.options.tls_cert_file.c_str(),
-                                                    m.options.tls_key_file.c_str());
+    auto tls = std::make_unique<ListeningServer<httplib::SSLServer>>(
+        m.options.tls_cert_file.c_str(), m.options.tls_key_file.c_str());
     if (!tls->is_valid()) {
       return Status::InvalidArgument("cannot load the TLS certificate '" + m.options.tls_cert_file +
                                      "' and key '" + m.options.tls_key_file +
                                      "' (PEM files that match)");
     }
+    m.listening_socket = [server = tls.get()] { return server->listening_socket(); };
     m.http = std::move(tls);
   } else {
-    m.http = std::make_unique<httplib::Server>();
+    auto plain = std::make_unique<ListeningServer<httplib::Server>>();
+    m.listening_socket = [server = plain.get()] { return server->listening_socket(); };
+    m.http = std::move(plain);
   }
   m.Configure();
   if (m.options.port == 0) {
@@ -211,6 +228,7 @@ Status HubServer::Start(const std::string& admin_secret, std::string* new_admin_
   } else if (m.http->bind_to_port(m.options.host, m.options.port)) {
     m.port = m.options.port;
   }
+  if (m.port != 0) ::listen(m.listening_socket(), 1024);  // see ListeningServer
   if (m.port == 0) {
     return Status::Unavailable("cannot listen on " + m.options.host + ":" +
                                std::to_string(m.options.port) +
