@@ -402,5 +402,46 @@ TEST_F(HubApiTest, UploadsAreVerifiedSoThatDeduplicationCannotBePoisoned) {
   EXPECT_EQ(Call(writer, "PUT", "/api/v1/objects/" + index_key, index).first, 201);
 }
 
+TEST_F(HubApiTest, EveryListIsPaged) {
+  std::string commit_id = commit_key_.substr(commit_key_.rfind('/') + 1);
+  ASSERT_EQ(Call(tokens_["owner"], "POST", "/api/v1/datasets", R"({"name":"extra"})").first, 201);
+  ASSERT_EQ(Call(tokens_["writer"], "PUT",
+                 "/api/v1/objects/" + ObjectKey(ObjectKind::kTree, Sha256("another object")),
+                 "another object")
+                .first,
+            201);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(Call(tokens_["writer"], "PUT", "/api/v1/datasets/ds/refs/tags/t" + std::to_string(i),
+                   R"({"expected":null,"desired":")" + commit_id + "\"}")
+                  .first,
+              200);
+  }
+  for (const std::string& path :
+       {std::string("/api/v1/datasets/ds/refs"), std::string("/api/v1/users"),
+        std::string("/api/v1/datasets"), std::string("/api/v1/objects?prefix=")}) {
+    SCOPED_TRACE(path);
+    std::string sep = path.find('?') == std::string::npos ? "?" : "&";
+    std::vector<std::string> seen;
+    std::string after;
+    int pages = 0;
+    while (true) {
+      auto [s, body] = Call(admin_, "GET", path + sep + "limit=2&after=" + after);
+      ASSERT_EQ(s, 200) << body;
+      json page = json::parse(body);
+      ASSERT_LE(page["items"].size(), 2u);
+      for (const json& item : page["items"]) seen.push_back(item.dump());
+      ++pages;
+      if (!page["next"].is_string()) break;
+      after = page["next"].get<std::string>();
+    }
+    EXPECT_GE(pages, 2);
+    std::vector<std::string> unique = seen;
+    std::sort(unique.begin(), unique.end());
+    EXPECT_EQ(std::unique(unique.begin(), unique.end()), unique.end()) << "an item came twice";
+  }
+  auto [s, all] = Call(admin_, "GET", "/api/v1/datasets/ds/refs?limit=50");
+  EXPECT_EQ(json::parse(all)["items"].size(), 5u);
+}
+
 }  // namespace
 }  // namespace proxima

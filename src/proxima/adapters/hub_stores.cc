@@ -26,6 +26,22 @@ std::string StringField(const json& doc, const char* field) {
   return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// Calls `fn` for every item of a paged listing (`path` ends in '?' or '&').
+Status ForEachPage(HubClient& hub, const std::string& path,
+                   const std::function<Status(const json&)>& fn) {
+  std::string after;
+  while (true) {
+    PROXIMA_ASSIGN_OR_RETURN(std::string body,
+                             hub.Call("GET", path + "limit=1000&after=" + HubQueryEscape(after)));
+    PROXIMA_ASSIGN_OR_RETURN(json doc, ParseJson(body, "a listing"));
+    for (const json& item : doc.value("items", json::array())) {
+      PROXIMA_RETURN_IF_ERROR(fn(item));
+    }
+    if (!doc.contains("next") || !doc["next"].is_string()) return Status::Ok();
+    after = doc["next"].get<std::string>();
+  }
+}
+
 class HubRefStore : public RefStore {
  public:
   explicit HubRefStore(std::shared_ptr<HubClient> hub) : hub_(std::move(hub)) {}
@@ -37,18 +53,10 @@ class HubRefStore : public RefStore {
 
   Result<std::vector<DatasetRecord>> ListDatasets() override {
     std::vector<DatasetRecord> out;
-    std::string after;
-    while (true) {
-      PROXIMA_ASSIGN_OR_RETURN(
-          std::string body,
-          hub_->Call("GET", "/api/v1/datasets?limit=1000&after=" + HubQueryEscape(after)));
-      PROXIMA_ASSIGN_OR_RETURN(json doc, ParseJson(body, "a dataset listing"));
-      for (const json& item : doc.value("items", json::array())) {
-        out.push_back({StringField(item, "name"), item.value("created_unix_ns", int64_t{0})});
-      }
-      if (!doc.contains("next") || !doc["next"].is_string()) break;
-      after = doc["next"].get<std::string>();
-    }
+    PROXIMA_RETURN_IF_ERROR(ForEachPage(*hub_, "/api/v1/datasets?", [&](const json& item) {
+      out.push_back({StringField(item, "name"), item.value("created_unix_ns", int64_t{0})});
+      return Status::Ok();
+    }));
     return out;
   }
 
@@ -86,14 +94,13 @@ class HubRefStore : public RefStore {
     }
     std::vector<RefRecord> out;
     for (const std::string& name : names) {
-      PROXIMA_ASSIGN_OR_RETURN(std::string body,
-                               hub_->Call("GET", "/api/v1/datasets/" + name + "/refs"));
-      PROXIMA_ASSIGN_OR_RETURN(json doc, ParseJson(body, "a ref listing"));
-      for (const json& item : doc.value("items", json::array())) {
-        auto id = Hash256::FromHex(StringField(item, "commit"));
-        if (!id) return Status::Unavailable("hub sent a malformed commit id");
-        out.push_back({name, StringField(item, "ref"), *id});
-      }
+      PROXIMA_RETURN_IF_ERROR(
+          ForEachPage(*hub_, "/api/v1/datasets/" + name + "/refs?", [&](const json& item) {
+            auto id = Hash256::FromHex(StringField(item, "commit"));
+            if (!id) return Status::Unavailable("hub sent a malformed commit id");
+            out.push_back({name, StringField(item, "ref"), *id});
+            return Status::Ok();
+          }));
     }
     return out;
   }
@@ -152,13 +159,10 @@ class HubObjectStore : public ObjectStore {
 
   Status List(std::string_view prefix,
               const std::function<Status(const ObjectInfo&)>& fn) override {
-    PROXIMA_ASSIGN_OR_RETURN(std::string body,
-                             hub_->Call("GET", "/api/v1/objects?prefix=" + HubQueryEscape(prefix)));
-    PROXIMA_ASSIGN_OR_RETURN(json doc, ParseJson(body, "an object listing"));
-    for (const json& item : doc.value("items", json::array())) {
-      PROXIMA_RETURN_IF_ERROR(fn({StringField(item, "key"), item.value("size", uint64_t{0})}));
-    }
-    return Status::Ok();
+    return ForEachPage(*hub_, "/api/v1/objects?prefix=" + HubQueryEscape(prefix) + "&",
+                       [&](const json& item) {
+                         return fn({StringField(item, "key"), item.value("size", uint64_t{0})});
+                       });
   }
 
   Status Delete(std::string_view key) override { return hub_->Call("DELETE", Path(key)).status(); }

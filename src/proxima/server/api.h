@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "proxima/core/repository.h"
 #include "proxima/server/hub_server.h"
 #include "proxima/server/metrics.h"
+#include "proxima/server/requests.h"
 
 namespace proxima::api {
 
@@ -99,6 +101,26 @@ void Audit(Hub& hub, const Principal& who, std::string action, std::string objec
 
 // {"items": [...], "next": "<after>" | null}
 Json PageJson(Json items, const std::string& last, bool more);
+
+// One page of a list the catalog or store returns whole: the items whose
+// key sorts after the page's cursor, at most `limit` of them, sorted by key.
+template <typename T, typename KeyFn, typename ToJson>
+Json PageOf(std::vector<T> all, KeyFn key, const PageRequest& page, ToJson to_json) {
+  std::sort(all.begin(), all.end(), [&](const T& a, const T& b) { return key(a) < key(b); });
+  Json items = Json::array();
+  std::string last;
+  bool more = false;
+  for (const T& item : all) {
+    if (key(item) <= page.after) continue;
+    if (items.size() == page.limit) {
+      more = true;
+      break;
+    }
+    items.push_back(to_json(item));
+    last = key(item);
+  }
+  return PageJson(std::move(items), last, more);
+}
 
 void RegisterDatasetRoutes(Router& router);
 void RegisterObjectRoutes(Router& router);

@@ -95,10 +95,14 @@ Status ListRefs(Hub& hub, const httplib::Request& req, httplib::Response& res,
                 const Principal& who) {
   std::string name = req.matches[1];
   PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kRead));
+  PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
   PROXIMA_ASSIGN_OR_RETURN(std::vector<RefRecord> refs, hub.catalog->ListRefs(name));
-  Json items = Json::array();
-  for (const RefRecord& r : refs) items.push_back({{"ref", r.name}, {"commit", r.commit.Hex()}});
-  SendJson(res, 200, {{"items", items}, {"next", nullptr}});
+  SendJson(res, 200,
+           PageOf(
+               std::move(refs), [](const RefRecord& r) { return r.name; }, page,
+               [](const RefRecord& r) {
+                 return Json{{"ref", r.name}, {"commit", r.commit.Hex()}};
+               }));
   return Status::Ok();
 }
 
@@ -140,12 +144,14 @@ Status ListGrants(Hub& hub, const httplib::Request& req, httplib::Response& res,
                   const Principal& who) {
   std::string name = req.matches[1];
   PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kAdmin));
+  PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
   PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> grants, hub.catalog->ListGrants(name));
-  Json items = Json::array();
-  for (const GrantRecord& g : grants) {
-    items.push_back({{"subject", g.subject}, {"access", AccessName(g.access)}});
-  }
-  SendJson(res, 200, {{"items", items}, {"next", nullptr}});
+  SendJson(res, 200,
+           PageOf(
+               std::move(grants), [](const GrantRecord& g) { return g.subject; }, page,
+               [](const GrantRecord& g) {
+                 return Json{{"subject", g.subject}, {"access", AccessName(g.access)}};
+               }));
   return Status::Ok();
 }
 

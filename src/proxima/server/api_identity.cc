@@ -101,10 +101,11 @@ Status ListTokens(Hub& hub, const httplib::Request& req, httplib::Response& res,
   std::string name = req.matches[1];
   PROXIMA_RETURN_IF_ERROR(RequireSelfOrAdmin(who, name));
   PROXIMA_RETURN_IF_ERROR(hub.catalog->GetUser(name).status());
+  PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
   PROXIMA_ASSIGN_OR_RETURN(std::vector<TokenRecord> tokens, hub.catalog->ListTokens(name));
-  Json items = Json::array();
-  for (const TokenRecord& t : tokens) items.push_back(TokenJson(t));
-  SendJson(res, 200, {{"items", items}, {"next", nullptr}});
+  SendJson(res, 200,
+           PageOf(
+               std::move(tokens), [](const TokenRecord& t) { return t.id; }, page, TokenJson));
   return Status::Ok();
 }
 

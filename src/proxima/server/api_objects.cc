@@ -170,16 +170,23 @@ Status ListObjects(Hub& hub, const httplib::Request& req, httplib::Response& res
                                     "' needs a hub administrator (others may list '" + index +
                                     "' and '" + commits + "')");
   }
-  Json items = Json::array();
+  PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
+  std::vector<ObjectInfo> found;
   PROXIMA_RETURN_IF_ERROR(hub.store->List(prefix, [&](const ObjectInfo& info) -> Status {
+    if (info.key <= page.after) return Status::Ok();
     if (filter) {
       auto id = IdFromKey(ObjectKind::kCommit, info.key);
       if (!id || filter->count(*id) == 0) return Status::Ok();
     }
-    items.push_back({{"key", info.key}, {"size", info.size}});
+    found.push_back(info);
     return Status::Ok();
   }));
-  SendJson(res, 200, {{"items", std::move(items)}, {"next", nullptr}});
+  SendJson(res, 200,
+           PageOf(
+               std::move(found), [](const ObjectInfo& o) { return o.key; }, page,
+               [](const ObjectInfo& o) {
+                 return Json{{"key", o.key}, {"size", o.size}};
+               }));
   return Status::Ok();
 }
 
