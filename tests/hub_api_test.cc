@@ -164,8 +164,10 @@ TEST_F(HubApiTest, EveryEndpointChecksItsCaller) {
       {"GET", "/api/v1/objects?prefix=data/", "", "admin", 200, "reader", 403},
       {"POST", "/api/v1/objects/sync", "", "writer", 200, "reader", 403},
       // A local store hands out no URLs: 412, and the client streams instead.
-      {"POST", "/api/v1/objects/urls", R"({"method":"GET","keys":["config"]})", "reader", 412,
-       "stranger", 403},
+      {"POST", "/api/v1/objects/urls", R"({"method":"GET","keys":["config"]})", "stranger", 412, "",
+       0},
+      {"POST", "/api/v1/objects/urls", R"({"method":"GET","keys":[")" + commit_key_ + "\"]}",
+       "reader", 412, "stranger", 403},
       {"GET", "/api/v1/users", "", "admin", 200, "owner", 403},
       {"POST", "/api/v1/users", R"({"name":"newbie"})", "admin", 201, "owner", 403},
       {"GET", "/api/v1/users/reader", "", "reader", 200, "owner", 404},
