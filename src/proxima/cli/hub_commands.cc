@@ -77,6 +77,29 @@ Result<json> CallAll(CommandContext& ctx, const std::string& path) {
   return all;
 }
 
+// Prints every item of a paged listing: as one JSON array with --json, else
+// one `print` per item.
+int ListAll(CommandContext& ctx, const std::string& path,
+            const std::function<void(const json&)>& print) {
+  Result<json> all = CallAll(ctx, path);
+  if (!all.ok()) return ReportError(all.status());
+  if (ctx.json) {
+    std::printf("%s\n", all->dump(2).c_str());
+  } else {
+    for (const json& x : *all) print(x);
+  }
+  return 0;
+}
+
+std::string Str(const json& j, const char* key);
+
+// `user`, or the caller's own name (GET /api/v1/whoami) when it is empty.
+Result<std::string> UserOrSelf(CommandContext& ctx, const std::string& user) {
+  if (!user.empty()) return user;
+  PROXIMA_ASSIGN_OR_RETURN(std::string me, ctx.env.hub_call("GET", "/api/v1/whoami", ""));
+  return Str(json::parse(me, nullptr, false), "user");
+}
+
 std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return "-";
@@ -160,19 +183,9 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
                [&](const json& d) { std::printf("Created user %s.\n", Str(d, "name").c_str()); });
   });
   u->add_subcommand("ls", "List users")->callback([&, rc] {
-    Result<json> all = CallAll(ctx, "/api/v1/users");
-    if (!all.ok()) {
-      *rc = ReportError(all.status());
-      return;
-    }
-    if (ctx.json) {
-      std::printf("%s\n", all->dump(2).c_str());
-    } else {
-      for (const json& x : *all) {
-        std::printf("%-24s %s\n", Str(x, "name").c_str(), x.value("admin", false) ? "admin" : "");
-      }
-    }
-    *rc = 0;
+    *rc = ListAll(ctx, "/api/v1/users", [](const json& x) {
+      std::printf("%-24s %s\n", Str(x, "name").c_str(), x.value("admin", false) ? "admin" : "");
+    });
   });
   CLI::App* urm = u->add_subcommand("rm", "Delete a user, its tokens, memberships and grants");
   urm->add_option("NAME", a1)->required();
@@ -190,17 +203,8 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
                [](const json& d) { std::printf("Created team %s.\n", Str(d, "name").c_str()); });
   });
   t->add_subcommand("ls", "List teams (yours, or all for an admin)")->callback([&, rc] {
-    Result<json> all = CallAll(ctx, "/api/v1/teams");
-    if (!all.ok()) {
-      *rc = ReportError(all.status());
-      return;
-    }
-    if (ctx.json) {
-      std::printf("%s\n", all->dump(2).c_str());
-    } else {
-      for (const json& x : *all) std::printf("%s\n", Str(x, "name").c_str());
-    }
-    *rc = 0;
+    *rc = ListAll(ctx, "/api/v1/teams",
+                  [](const json& x) { std::printf("%s\n", Str(x, "name").c_str()); });
   });
   CLI::App* tshow = t->add_subcommand("show", "A team and its members");
   tshow->add_option("NAME", a1)->required();
@@ -249,17 +253,13 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
       *rc = ReportError(seconds.status());
       return;
     }
-    std::string who = user;
-    if (who.empty()) {
-      Result<std::string> me = ctx.env.hub_call("GET", "/api/v1/whoami", "");
-      if (!me.ok()) {
-        *rc = ReportError(me.status());
-        return;
-      }
-      who = Str(json::parse(*me, nullptr, false), "user");
+    Result<std::string> who = UserOrSelf(ctx, user);
+    if (!who.ok()) {
+      *rc = ReportError(who.status());
+      return;
     }
     *rc =
-        Call(ctx, "POST", "/api/v1/users/" + who + "/tokens",
+        Call(ctx, "POST", "/api/v1/users/" + *who + "/tokens",
              {{"description", description}, {"expires_in_seconds", *seconds}}, [](const json& d) {
                std::printf("%s\n", Str(d, "token").c_str());
                std::fprintf(stderr, "Token %s for %s. It is shown only this once; store it now.\n",
@@ -269,16 +269,12 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   CLI::App* tls = tok->add_subcommand("ls", "List tokens (never their secrets)");
   tls->add_option("--user", user, "Of this user (default: yourself)");
   tls->callback([&, rc] {
-    std::string who = user;
-    if (who.empty()) {
-      Result<std::string> me = ctx.env.hub_call("GET", "/api/v1/whoami", "");
-      if (!me.ok()) {
-        *rc = ReportError(me.status());
-        return;
-      }
-      who = Str(json::parse(*me, nullptr, false), "user");
+    Result<std::string> who = UserOrSelf(ctx, user);
+    if (!who.ok()) {
+      *rc = ReportError(who.status());
+      return;
     }
-    *rc = Call(ctx, "GET", "/api/v1/users/" + who + "/tokens", nullptr, [](const json& d) {
+    *rc = Call(ctx, "GET", "/api/v1/users/" + *who + "/tokens", nullptr, [](const json& d) {
       for (const json& x : d["items"]) {
         std::string state = x["revoked_unix_ns"].is_null() ? "live" : "revoked";
         std::printf("%-14s %-8s %s\n", Str(x, "id").c_str(), state.c_str(),
