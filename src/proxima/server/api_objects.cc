@@ -83,6 +83,9 @@ Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
               Status::InvalidArgument("object '" + key + "' is over the hub's limit of " +
                                       std::to_string(limit) + " bytes (limits.max_object_bytes)"),
               413);
+    // The rest of the body is not read: the connection cannot carry another
+    // request, so the client must not reuse it.
+    res.set_header("Connection", "close");
     return Status::Ok();
   };
   AlignedBuffer body;
