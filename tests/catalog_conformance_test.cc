@@ -84,6 +84,17 @@ TYPED_TEST(CatalogConformance, UsersAreCreatedListedByPageAndDeleted) {
   EXPECT_TRUE(this->c().DeleteUser("bob").IsNotFound());
 }
 
+TYPED_TEST(CatalogConformance, DatasetsAreReadOneByOne) {
+  ASSERT_TRUE(this->c().CreateDataset("xray", 77).ok());
+  auto d = this->c().GetDataset("xray");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->name, "xray");
+  EXPECT_EQ(d->created_unix_ns, 77);
+  Status missing = this->c().GetDataset("nope").status();
+  EXPECT_TRUE(missing.IsNotFound());
+  EXPECT_NE(missing.message().find("nope"), std::string::npos);
+}
+
 TYPED_TEST(CatalogConformance, TeamsHaveMembersWithRoles) {
   ASSERT_TRUE(this->c().CreateUser({"ann", false, 0}).ok());
   ASSERT_TRUE(this->c().CreateUser({"ben", false, 0}).ok());

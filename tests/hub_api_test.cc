@@ -225,6 +225,7 @@ TEST_F(HubApiTest, AStrangerNeverLearnsADatasetExists) {
   auto [sr, rlist] = Call(tokens_["reader"], "GET", "/api/v1/datasets");
   ASSERT_EQ(json::parse(rlist)["items"].size(), 1u);
   EXPECT_EQ(json::parse(rlist)["items"][0]["name"], "ds");
+  EXPECT_EQ(json::parse(rlist)["items"][0]["created_unix_ns"], clock_.NowUnixNanos());
   EXPECT_EQ(json::parse(rlist)["items"][0]["access"], "read");
 }
 

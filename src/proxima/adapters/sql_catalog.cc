@@ -44,6 +44,14 @@ class SqlCatalog : public Catalog {
     return out;
   }
 
+  Result<DatasetRecord> GetDataset(std::string_view name) override {
+    PROXIMA_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        db_->Query("SELECT name, created_unix_ns FROM datasets WHERE name = $1", {name}));
+    if (rows.empty()) return UnknownDataset(name);
+    return DatasetRecord{rows.Text(0, 0), rows.Int(0, 1)};
+  }
+
   Result<bool> DatasetExists(std::string_view name) override {
     PROXIMA_ASSIGN_OR_RETURN(SqlRows rows,
                              db_->Query("SELECT 1 FROM datasets WHERE name = $1", {name}));

@@ -109,6 +109,8 @@ class Catalog : public RefStore {
   virtual Result<std::vector<DatasetRecord>> ListDatasetsPage(std::string_view after,
                                                               size_t limit) = 0;
   virtual Status DeleteDataset(std::string_view name) = 0;
+  // One dataset's record; NotFound naming it.
+  virtual Result<DatasetRecord> GetDataset(std::string_view name) = 0;
 
   virtual Status CreateUser(const UserRecord& user) = 0;
   virtual Result<UserRecord> GetUser(std::string_view name) = 0;

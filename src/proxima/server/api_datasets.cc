@@ -34,7 +34,9 @@ Status ListDatasets(Hub& hub, const httplib::Request& req, httplib::Response& re
         more = true;
         break;
       }
-      add(g.dataset, 0, g.access);
+      // The page is small: its creation times come one lookup each.
+      PROXIMA_ASSIGN_OR_RETURN(DatasetRecord d, hub.catalog->GetDataset(g.dataset));
+      add(g.dataset, d.created_unix_ns, g.access);
     }
   }
   SendJson(res, 200, PageJson(std::move(items), last, more));
