@@ -90,6 +90,15 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
                                      Number(l.second, at, 1024, 64 << 20));
           } else if (k == "max_page_size") {
             PROXIMA_ASSIGN_OR_RETURN(config.options.max_page_size, Number(l.second, at, 1, 100000));
+          } else if (k == "verify_uploads") {
+            std::string v = l.second.as<std::string>();
+            if (v != "blobs" && v != "trailers") {
+              return Status::InvalidArgument(at +
+                                             ": expected 'blobs' (every blob of a pack, the "
+                                             "default) or 'trailers', not '" +
+                                             v + "'");
+            }
+            config.options.verify_pack_blobs = v == "blobs";
           } else if (k == "catalog_connections") {
             PROXIMA_ASSIGN_OR_RETURN(uint64_t n, Number(l.second, at, 1, 1000));
             config.catalog_connections = static_cast<int>(n);
@@ -100,7 +109,7 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
             return Status::InvalidArgument(
                 at +
                 ": unknown (known: max_object_bytes, max_json_bytes, max_page_size, threads, "
-                "catalog_connections)");
+                "catalog_connections, verify_uploads)");
           }
         }
       } else {

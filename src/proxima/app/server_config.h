@@ -22,6 +22,7 @@ namespace proxima {
 //     max_page_size: 1000
 //     threads: 64
 //     catalog_connections: 16
+//     verify_uploads: blobs           or trailers (trusted writers; faster)
 //
 // Unknown keys and malformed values are errors naming the file and line.
 struct ServerConfig {

@@ -11,9 +11,14 @@
 
 namespace proxima {
 
-Status VerifyObjectBytes(std::string_view key, std::string_view bytes) {
+Status VerifyObjectBytes(std::string_view key, std::string_view bytes, bool pack_blobs) {
   if (auto id = IdFromKey(ObjectKind::kPack, key)) {
-    return VerifyPack(bytes, *id, key).status();
+    if (pack_blobs) return VerifyPack(bytes, *id, key).status();
+    PROXIMA_ASSIGN_OR_RETURN(ObjectId actual, PackIdOf(bytes, key));
+    if (actual != *id) {
+      return Status::Corruption("pack '" + std::string(key) + "' does not match its id");
+    }
+    return ReadPackTrailer(bytes, key).status();
   }
   for (ObjectKind kind : {ObjectKind::kTree, ObjectKind::kIndex, ObjectKind::kCommit}) {
     if (auto id = IdFromKey(kind, key)) {
@@ -55,8 +60,9 @@ Result<std::vector<PackedBlob>> StoredPackBlobs(ObjectStore& store, const Object
 
 }  // namespace
 
-Status VerifyUpload(ObjectStore& store, std::string_view key, std::string_view bytes) {
-  PROXIMA_RETURN_IF_ERROR(VerifyObjectBytes(key, bytes));
+Status VerifyUpload(ObjectStore& store, std::string_view key, std::string_view bytes,
+                    bool pack_blobs) {
+  PROXIMA_RETURN_IF_ERROR(VerifyObjectBytes(key, bytes, pack_blobs));
   if (!IdFromKey(ObjectKind::kIndex, key)) return Status::Ok();
   PROXIMA_ASSIGN_OR_RETURN(std::vector<IndexedPack> packs, DecodeIndex(bytes, key));
   for (const IndexedPack& p : packs) {

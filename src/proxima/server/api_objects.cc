@@ -103,7 +103,7 @@ Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
   });
   if (over) return too_large();
   std::string_view bytes = body.view();
-  PROXIMA_RETURN_IF_ERROR(VerifyUpload(*hub.store, key, bytes));
+  PROXIMA_RETURN_IF_ERROR(VerifyUpload(*hub.store, key, bytes, hub.options->verify_pack_blobs));
   // Objects are immutable and named by their content, and these bytes were
   // just verified: a plain Put is safe even if the object exists (it holds
   // the same content). With If-None-Match: * the client asks create-only.

@@ -22,6 +22,9 @@ struct ServerOptions {
   size_t max_json_bytes = 1 << 20;         // any JSON request body
   size_t max_page_size = 1000;             // ?limit= above this is refused
   int threads = 64;                        // connections served at once
+  // Verify every blob of an uploaded pack (true), or only its trailer, for
+  // hubs whose writers are trusted (docs/api.md, "Objects").
+  bool verify_pack_blobs = true;
   // Where request log lines go ("" : nowhere). Called from many threads.
   std::function<void(const std::string& line)> log;
 };
