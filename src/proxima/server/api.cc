@@ -78,8 +78,8 @@ Status CheckJsonSize(Hub& hub, const httplib::Request& req) {
   return Status::Ok();
 }
 
-Status RequireDatasetAccess(Hub& hub, const Principal& who, const std::string& dataset,
-                            Access level) {
+Result<Access> RequireDatasetAccess(Hub& hub, const Principal& who, const std::string& dataset,
+                                    Access level) {
   PROXIMA_ASSIGN_OR_RETURN(Access access, hub.access->DatasetAccess(who, dataset));
   bool exists = true;
   if (access != Access::kNone && who.admin) {
@@ -94,7 +94,7 @@ Status RequireDatasetAccess(Hub& hub, const Principal& who, const std::string& d
                                     std::string(AccessName(level)) +
                                     " (ask an admin of the dataset for a grant)");
   }
-  return Status::Ok();
+  return access;
 }
 
 Status RequireHubAdmin(const Principal& who, std::string_view what) {

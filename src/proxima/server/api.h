@@ -87,11 +87,12 @@ std::string DumpJson(const Json& body);  // invalid UTF-8 replaced, never throws
 // Refuses JSON bodies over the configured limit (413).
 Status CheckJsonSize(Hub& hub, const httplib::Request& req);
 
-// NotFound when `who` may not read `dataset` (whether or not it exists: a
-// caller never learns of a dataset it cannot read); PermissionDenied when it
-// may read but has less than `level`.
-Status RequireDatasetAccess(Hub& hub, const Principal& who, const std::string& dataset,
-                            Access level);
+// The caller's access to `dataset`, at least `level`: NotFound when `who`
+// may not read it (whether or not it exists: a caller never learns of a
+// dataset it cannot read); PermissionDenied when it may read but has less
+// than `level`.
+Result<Access> RequireDatasetAccess(Hub& hub, const Principal& who, const std::string& dataset,
+                                    Access level);
 Status RequireHubAdmin(const Principal& who, std::string_view what);
 
 // Appends to the audit log; a failure is logged, never fails the request

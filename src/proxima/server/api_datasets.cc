@@ -69,8 +69,7 @@ Status CreateDataset(Hub& hub, const httplib::Request& req, httplib::Response& r
 Status GetDataset(Hub& hub, const httplib::Request& req, httplib::Response& res,
                   const Principal& who) {
   std::string name = req.matches[1];
-  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kRead));
-  PROXIMA_ASSIGN_OR_RETURN(Access access, hub.access->DatasetAccess(who, name));
+  PROXIMA_ASSIGN_OR_RETURN(Access access, RequireDatasetAccess(hub, who, name, Access::kRead));
   PROXIMA_ASSIGN_OR_RETURN(std::vector<RefRecord> refs, hub.catalog->ListRefs(name));
   Json head = nullptr;
   Json tags = Json::object();
@@ -86,7 +85,7 @@ Status GetDataset(Hub& hub, const httplib::Request& req, httplib::Response& res,
 Status DeleteDataset(Hub& hub, const httplib::Request& req, httplib::Response& res,
                      const Principal& who) {
   std::string name = req.matches[1];
-  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kAdmin));
+  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kAdmin).status());
   PROXIMA_RETURN_IF_ERROR(hub.catalog->DeleteDataset(name));
   Audit(hub, who, "dataset.delete", "dataset:" + name);
   SendJson(res, 200, {{"deleted", name}});
@@ -96,7 +95,7 @@ Status DeleteDataset(Hub& hub, const httplib::Request& req, httplib::Response& r
 Status ListRefs(Hub& hub, const httplib::Request& req, httplib::Response& res,
                 const Principal& who) {
   std::string name = req.matches[1];
-  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kRead));
+  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kRead).status());
   PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
   PROXIMA_ASSIGN_OR_RETURN(std::vector<RefRecord> refs, hub.catalog->ListRefs(name));
   SendJson(res, 200,
@@ -111,7 +110,7 @@ Status ListRefs(Hub& hub, const httplib::Request& req, httplib::Response& res,
 Status GetRef(Hub& hub, const httplib::Request& req, httplib::Response& res, const Principal& who) {
   std::string name = req.matches[1], ref = req.matches[2];
   PROXIMA_RETURN_IF_ERROR(ValidateRefName(ref));
-  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kRead));
+  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kRead).status());
   PROXIMA_ASSIGN_OR_RETURN(std::optional<ObjectId> commit, hub.catalog->GetRef(name, ref));
   SendJson(res, 200, {{"ref", ref}, {"commit", IdJson(commit)}});
   return Status::Ok();
@@ -122,7 +121,7 @@ Status UpdateRef(Hub& hub, const httplib::Request& req, httplib::Response& res,
   std::string name = req.matches[1], ref = req.matches[2];
   PROXIMA_RETURN_IF_ERROR(CheckJsonSize(hub, req));
   PROXIMA_RETURN_IF_ERROR(ValidateRefName(ref));
-  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kWrite));
+  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kWrite).status());
   PROXIMA_ASSIGN_OR_RETURN(RefUpdateRequest body, ParseRefUpdate(req.body));
   if (body.desired) {
     // A ref never points at a commit the store lacks (docs/format.md,
@@ -145,7 +144,7 @@ Status UpdateRef(Hub& hub, const httplib::Request& req, httplib::Response& res,
 Status ListGrants(Hub& hub, const httplib::Request& req, httplib::Response& res,
                   const Principal& who) {
   std::string name = req.matches[1];
-  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kAdmin));
+  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kAdmin).status());
   PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
   PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> grants, hub.catalog->ListGrants(name));
   SendJson(res, 200,
@@ -161,7 +160,7 @@ Status PutGrant(Hub& hub, const httplib::Request& req, httplib::Response& res,
                 const Principal& who) {
   std::string name = req.matches[1];
   PROXIMA_RETURN_IF_ERROR(CheckJsonSize(hub, req));
-  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kAdmin));
+  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kAdmin).status());
   PROXIMA_ASSIGN_OR_RETURN(GrantRequest body, ParseGrant(req.body));
   // The subject must exist: a grant to a typo would silently grant nothing.
   if (body.subject.rfind("user:", 0) == 0) {
@@ -180,7 +179,7 @@ Status RemoveGrant(Hub& hub, const httplib::Request& req, httplib::Response& res
                    const Principal& who) {
   std::string name = req.matches[1], subject = req.matches[2];
   PROXIMA_RETURN_IF_ERROR(ValidateSubject(subject));
-  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kAdmin));
+  PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kAdmin).status());
   PROXIMA_RETURN_IF_ERROR(hub.catalog->RemoveGrant(name, subject));
   Audit(hub, who, "grant.remove", "dataset:" + name, DumpJson({{"subject", subject}}));
   SendJson(res, 200, {{"removed", subject}});
