@@ -1,5 +1,6 @@
 #include "proxima/model/commit.h"
 
+#include <cstdint>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -62,14 +63,45 @@ Result<std::string> EncodeCommit(const Commit& c) {
   return j.dump();
 }
 
+namespace {
+
+// Integer fields of JSON objects, range-checked before conversion: nlohmann's
+// get<> of a number outside the target type's range (a float like 5e48) is
+// undefined behaviour (found by tests/fuzz).
+Result<int64_t> IntegerField(const json& j, const char* key, int64_t lo, int64_t hi,
+                             const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_integer()) {
+    return Status::Corruption(where + ": field '" + key + "' is missing or not an integer");
+  }
+  bool in_range = it->is_number_unsigned() ? it->get<uint64_t>() <= static_cast<uint64_t>(hi)
+                                           : it->get<int64_t>() >= lo && it->get<int64_t>() <= hi;
+  if (!in_range) return Status::Corruption(where + ": field '" + key + "' is out of range");
+  return it->get<int64_t>();
+}
+
+Result<uint64_t> CountField(const json& j, const char* key, const std::string& where) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_number_unsigned()) {
+    return Status::Corruption(where + ": field '" + key + "' is missing or not a count");
+  }
+  return it->get<uint64_t>();
+}
+
+}  // namespace
+
 Result<Commit> DecodeCommit(std::string_view bytes, std::string_view what) {
+  const std::string w = "commit " + std::string(what);
   auto corrupt = [&](std::string_view why) {
     return Status::Corruption("commit " + std::string(what) + ": " + std::string(why));
   };
   try {
     json j = json::parse(bytes);
     if (!j.is_object() || j.value("type", "") != "commit") return corrupt("not a commit object");
-    int version = j.value("version", 0);
+    int64_t version = 0;
+    if (j.contains("version")) {
+      PROXIMA_ASSIGN_OR_RETURN(version, IntegerField(j, "version", 0, INT32_MAX, w));
+    }
     if (version != 1) {
       return Status::FailedPrecondition("commit " + std::string(what) + " has format version " +
                                         std::to_string(version) +
@@ -87,13 +119,18 @@ Result<Commit> DecodeCommit(std::string_view bytes, std::string_view what) {
     }
     c.author = j.at("author").get<std::string>();
     c.message = j.at("message").get<std::string>();
-    c.time_unix_ns = j.at("time_unix_ns").get<int64_t>();
+    PROXIMA_ASSIGN_OR_RETURN(c.time_unix_ns,
+                             IntegerField(j, "time_unix_ns", INT64_MIN, INT64_MAX, w));
     const json& s = j.at("stats");
-    c.stats = {s.at("files").get<uint64_t>(), s.at("bytes").get<uint64_t>(),
-               s.at("dirs").get<uint64_t>(), s.at("symlinks").get<uint64_t>()};
+    PROXIMA_ASSIGN_OR_RETURN(c.stats.files, CountField(s, "files", w));
+    PROXIMA_ASSIGN_OR_RETURN(c.stats.bytes, CountField(s, "bytes", w));
+    PROXIMA_ASSIGN_OR_RETURN(c.stats.dirs, CountField(s, "dirs", w));
+    PROXIMA_ASSIGN_OR_RETURN(c.stats.symlinks, CountField(s, "symlinks", w));
     const json& ch = j.at("changes");
-    c.changes = {ch.at("added").get<uint64_t>(), ch.at("modified").get<uint64_t>(),
-                 ch.at("deleted").get<uint64_t>(), ch.at("bytes_added").get<uint64_t>()};
+    PROXIMA_ASSIGN_OR_RETURN(c.changes.added, CountField(ch, "added", w));
+    PROXIMA_ASSIGN_OR_RETURN(c.changes.modified, CountField(ch, "modified", w));
+    PROXIMA_ASSIGN_OR_RETURN(c.changes.deleted, CountField(ch, "deleted", w));
+    PROXIMA_ASSIGN_OR_RETURN(c.changes.bytes_added, CountField(ch, "bytes_added", w));
     c.metadata_json = j.at("metadata").dump();
     c.lineage_json = j.at("lineage").dump();
     return c;
@@ -122,7 +159,8 @@ Result<StoreConfig> DecodeStoreConfig(std::string_view bytes, std::string_view w
       return Status::FailedPrecondition(w + " is not a Proxima store (its 'config' is foreign)");
     }
     StoreConfig c;
-    c.version = j.at("version").get<int>();
+    PROXIMA_ASSIGN_OR_RETURN(int64_t version, IntegerField(j, "version", INT32_MIN, INT32_MAX, w));
+    c.version = static_cast<int>(version);
     if (c.version > StoreConfig::kCurrentVersion || c.version < 1) {
       return Status::FailedPrecondition(
           w + " has store format version " + std::to_string(c.version) +
@@ -134,8 +172,13 @@ Result<StoreConfig> DecodeStoreConfig(std::string_view bytes, std::string_view w
     if (ch.value("algorithm", "") != "fastcdc-gear-v1") {
       return Status::FailedPrecondition(w + " uses an unknown chunker; upgrade Proxima");
     }
-    c.chunker = {ch.at("min_size").get<uint32_t>(), ch.at("avg_size").get<uint32_t>(),
-                 ch.at("max_size").get<uint32_t>()};
+    uint32_t sizes[3];
+    const char* names[3] = {"min_size", "avg_size", "max_size"};
+    for (int i = 0; i < 3; ++i) {
+      PROXIMA_ASSIGN_OR_RETURN(int64_t v, IntegerField(ch, names[i], 0, UINT32_MAX, w));
+      sizes[i] = static_cast<uint32_t>(v);
+    }
+    c.chunker = {sizes[0], sizes[1], sizes[2]};
     if (c.chunker.min_size == 0 || c.chunker.min_size > c.chunker.avg_size ||
         c.chunker.avg_size > c.chunker.max_size || c.chunker.max_size > (256u << 20)) {
       return Status::Corruption(w + ": chunker sizes are inconsistent");
