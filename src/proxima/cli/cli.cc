@@ -32,7 +32,9 @@ int RunCli(int argc, char** argv, Environment& env) {
       "PROXIMA_STORE puts the store elsewhere: a folder, or s3://BUCKET/PREFIX with the\n"
       "endpoint and credentials read as the AWS SDKs read them (AWS_ENDPOINT_URL,\n"
       "AWS_PROFILE, ~/.aws/credentials). $PROXIMA_HOME/config.yaml may set them too\n"
-      "(store:, s3: endpoint, region, profile, addressing, retry_seconds); see docs/s3.md."};
+      "(store:, s3: endpoint, region, profile, addressing, retry_seconds); see docs/s3.md.\n"
+      "A team shares datasets through a hub: 'proxima server' runs one, and with --hub URL\n"
+      "(or 'proxima login --hub URL') every data command goes through it; see docs/api.md."};
   app.name("proxima");
   app.require_subcommand(1);
   app.set_version_flag("--version", "proxima 0.1.0");
