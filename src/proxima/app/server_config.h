@@ -21,7 +21,7 @@ namespace proxima {
 //     max_json_bytes: 1048576
 //     max_page_size: 1000
 //     threads: 64
-//     catalog_connections: 16
+//     catalog_connections: 48
 //     verify_uploads: blobs           or trailers (trusted writers; faster)
 //
 // Unknown keys and malformed values are errors naming the file and line.
@@ -29,7 +29,7 @@ struct ServerConfig {
   ServerOptions options;
   std::string catalog;
   std::string store;
-  int catalog_connections = 16;  // the catalog's connection pool
+  int catalog_connections = 48;  // the catalog's connection pool
 };
 
 Result<ServerConfig> LoadServerConfig(const std::string& path);
