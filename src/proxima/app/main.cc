@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <optional>
 
 #include "proxima/adapters/hub_client.h"
 #include "proxima/adapters/hub_stores.h"
@@ -163,18 +165,28 @@ int main(int argc, char** argv) {
   env.home = HomeDir();
   env.clock = &clock;
   env.stderr_is_tty = isatty(STDERR_FILENO) == 1;
+  // Settings and the hub are resolved once per process, after the command
+  // line has set env.hub_flag: every command then shares one config read
+  // and one pool of connections to the hub.
+  std::optional<proxima::Settings> settings;
+  std::shared_ptr<proxima::HubClient> hub;
+  auto resolve = [&]() -> Status {
+    if (settings) return Status::Ok();
+    PROXIMA_ASSIGN_OR_RETURN(proxima::Settings loaded, LoadSettings(env.home));
+    PROXIMA_ASSIGN_OR_RETURN(hub, OpenHub(env, loaded));
+    settings = std::move(loaded);
+    return Status::Ok();
+  };
   env.open_store = [&]() -> Result<std::unique_ptr<proxima::ObjectStore>> {
-    PROXIMA_ASSIGN_OR_RETURN(proxima::Settings settings, LoadSettings(env.home));
-    PROXIMA_ASSIGN_OR_RETURN(auto hub, OpenHub(env, settings));
+    PROXIMA_RETURN_IF_ERROR(resolve());
     if (hub) {
-      PROXIMA_ASSIGN_OR_RETURN(proxima::RetryPolicy policy, RetryPolicyFrom(settings));
+      PROXIMA_ASSIGN_OR_RETURN(proxima::RetryPolicy policy, RetryPolicyFrom(*settings));
       return WithRetries(proxima::MakeHubObjectStore(hub), policy, &clock);
     }
-    return OpenStore(StoreSpec(settings), env.home, settings, &clock);
+    return OpenStore(StoreSpec(*settings), env.home, *settings, &clock);
   };
   env.open_refs = [&]() -> Result<std::unique_ptr<proxima::RefStore>> {
-    PROXIMA_ASSIGN_OR_RETURN(proxima::Settings settings, LoadSettings(env.home));
-    PROXIMA_ASSIGN_OR_RETURN(auto hub, OpenHub(env, settings));
+    PROXIMA_RETURN_IF_ERROR(resolve());
     if (hub) return proxima::MakeHubRefStore(hub);
     PROXIMA_RETURN_IF_ERROR(proxima::MakeDirs(env.home));
     PROXIMA_ASSIGN_OR_RETURN(
@@ -183,8 +195,7 @@ int main(int argc, char** argv) {
   };
   env.hub_call = [&](std::string_view method, const std::string& path,
                      std::string_view body) -> Result<std::string> {
-    PROXIMA_ASSIGN_OR_RETURN(proxima::Settings settings, LoadSettings(env.home));
-    PROXIMA_ASSIGN_OR_RETURN(auto hub, OpenHub(env, settings));
+    PROXIMA_RETURN_IF_ERROR(resolve());
     if (!hub) {
       return Status::FailedPrecondition(
           "this command needs a hub: pass --hub URL or run 'proxima login --hub URL'");

@@ -9,8 +9,14 @@ namespace {
 
 constexpr std::string_view kTokenPrefix = "pxm_";
 
-Access Cap(Access access, TeamRole role) {
-  return role == TeamRole::kViewer ? std::min(access, Access::kRead) : access;
+// What one grant gives `who`: a user grant in full when it is theirs, a team
+// grant when they are a member, capped at read for the team's viewers.
+Access GrantedTo(const Principal& who, const GrantRecord& g) {
+  if (g.subject == "user:" + who.user) return g.access;
+  if (g.subject.rfind("team:", 0) != 0) return Access::kNone;
+  TeamRole role = who.RoleIn(std::string_view(g.subject).substr(5));
+  if (static_cast<int>(role) == 0) return Access::kNone;
+  return role == TeamRole::kViewer ? std::min(g.access, Access::kRead) : g.access;
 }
 
 }  // namespace
@@ -57,7 +63,7 @@ Result<Principal> AccessControl::Authenticate(std::string_view secret) {
     }
   }
   int64_t expires = 0;
-  PROXIMA_ASSIGN_OR_RETURN(Principal who, Lookup(secret, &expires));
+  PROXIMA_ASSIGN_OR_RETURN(Principal who, Lookup(key, &expires));
   std::lock_guard lock(mu_);
   if (cache_.size() > 10'000) cache_.clear();
   cache_[key] = {who, expires, now + cache_ns_};
@@ -69,8 +75,8 @@ void AccessControl::Forget() {
   cache_.clear();
 }
 
-Result<Principal> AccessControl::Lookup(std::string_view secret, int64_t* expires_unix_ns) {
-  Result<TokenRecord> token = catalog_->FindToken(Sha256(secret));
+Result<Principal> AccessControl::Lookup(const Hash256& secret_sha256, int64_t* expires_unix_ns) {
+  Result<TokenRecord> token = catalog_->FindToken(secret_sha256);
   if (token.status().IsNotFound()) return Status::Unauthenticated("unknown token");
   PROXIMA_RETURN_IF_ERROR(token.status());
   if (token->revoked_unix_ns != 0) {
@@ -94,15 +100,7 @@ Result<Access> AccessControl::DatasetAccess(const Principal& who, std::string_vi
   if (who.admin) return Access::kAdmin;
   PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> grants, catalog_->ListGrants(dataset));
   Access best = Access::kNone;
-  std::string self = "user:" + who.user;
-  for (const GrantRecord& g : grants) {
-    if (g.subject == self) {
-      best = std::max(best, g.access);
-    } else if (g.subject.rfind("team:", 0) == 0) {
-      TeamRole role = who.RoleIn(std::string_view(g.subject).substr(5));
-      if (static_cast<int>(role) != 0) best = std::max(best, Cap(g.access, role));
-    }
-  }
+  for (const GrantRecord& g : grants) best = std::max(best, GrantedTo(who, g));
   return best;
 }
 
@@ -116,10 +114,8 @@ Result<std::vector<GrantRecord>> AccessControl::VisibleDatasets(const Principal&
   PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> grants, catalog_->GrantsOf(who.Subjects()));
   std::map<std::string, Access> best;
   for (const GrantRecord& g : grants) {
-    Access a = g.access;
-    if (g.subject.rfind("team:", 0) == 0) a = Cap(a, who.RoleIn(g.subject.substr(5)));
     Access& slot = best[g.dataset];
-    slot = std::max(slot, a);
+    slot = std::max(slot, GrantedTo(who, g));
   }
   for (const auto& [name, access] : best) out.push_back({name, "user:" + who.user, access});
   return out;

@@ -72,7 +72,7 @@ class AccessControl {
                                  std::string_view description);
 
  private:
-  Result<Principal> Lookup(std::string_view secret, int64_t* expires_unix_ns);
+  Result<Principal> Lookup(const Hash256& secret_sha256, int64_t* expires_unix_ns);
 
   Catalog* catalog_;
   Clock* clock_;

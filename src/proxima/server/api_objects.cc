@@ -28,6 +28,15 @@ Status RequireAny(Hub& hub, const Principal& who, Access level) {
                                   " access to at least one dataset; you have none");
 }
 
+// Reading the objects `keys`: read access to some dataset, except for the
+// store's config, which is no secret (every client reads it first, even one
+// that can read no dataset yet).
+Status RequireRead(Hub& hub, const Principal& who, const std::vector<std::string>& keys) {
+  bool only_config =
+      std::all_of(keys.begin(), keys.end(), [](const std::string& k) { return k == kConfigKey; });
+  return only_config ? Status::Ok() : RequireAny(hub, who, Access::kRead);
+}
+
 Result<uint64_t> NumberParam(const httplib::Request& req, const char* name, uint64_t dflt) {
   if (!req.has_param(name)) return dflt;
   std::string v = req.get_param_value(name);
@@ -43,9 +52,7 @@ Status GetObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
                  const Principal& who) {
   std::string key = req.matches[1];
   PROXIMA_RETURN_IF_ERROR(ValidateObjectKey(key));
-  // The store's config (format version, chunking parameters) is no secret:
-  // every client reads it first, even one that can read no dataset yet.
-  if (key != kConfigKey) PROXIMA_RETURN_IF_ERROR(RequireAny(hub, who, Access::kRead));
+  PROXIMA_RETURN_IF_ERROR(RequireRead(hub, who, {key}));
   if (req.method == "HEAD") {
     PROXIMA_ASSIGN_OR_RETURN(uint64_t size, hub.store->Size(key));
     res.status = 200;
@@ -206,12 +213,8 @@ Status ObjectUrls(Hub& hub, const httplib::Request& req, httplib::Response& res,
   PROXIMA_RETURN_IF_ERROR(CheckJsonSize(hub, req));
   PROXIMA_ASSIGN_OR_RETURN(ObjectUrlsRequest body, ParseObjectUrls(req.body));
   bool put = body.method == "PUT";
-  // As for GET /objects/config: the store's config is no secret.
-  bool only_config = !put && std::all_of(body.keys.begin(), body.keys.end(),
-                                         [](const std::string& k) { return k == kConfigKey; });
-  if (!only_config) {
-    PROXIMA_RETURN_IF_ERROR(RequireAny(hub, who, put ? Access::kWrite : Access::kRead));
-  }
+  PROXIMA_RETURN_IF_ERROR(put ? RequireAny(hub, who, Access::kWrite)
+                              : RequireRead(hub, who, body.keys));
   Json urls = Json::object();
   Json present = Json::array();
   for (const std::string& key : body.keys) {
