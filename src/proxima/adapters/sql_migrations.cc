@@ -41,6 +41,20 @@ constexpr Migration kMigrations[] = {
      "CREATE INDEX grants_by_subject ON grants(subject);"
      "CREATE TABLE audit(id {{SERIAL}}, unix_ns BIGINT NOT NULL, actor TEXT NOT NULL,"
      "  action TEXT NOT NULL, object TEXT NOT NULL, detail TEXT NOT NULL);"},
+    {3, "cache volumes, caches, leases",
+     "CREATE TABLE volumes(name TEXT PRIMARY KEY, path TEXT NOT NULL, resource TEXT NOT NULL,"
+     "  capacity_bytes BIGINT NOT NULL, ttl_ns BIGINT NOT NULL, high_ppm BIGINT NOT NULL,"
+     "  low_ppm BIGINT NOT NULL, created_unix_ns BIGINT NOT NULL);"
+     "CREATE TABLE caches(volume TEXT NOT NULL REFERENCES volumes(name),"
+     "  dataset TEXT NOT NULL, commit_id TEXT NOT NULL, state TEXT NOT NULL,"
+     "  files BIGINT NOT NULL, bytes BIGINT NOT NULL, done_bytes BIGINT NOT NULL,"
+     "  fetched_bytes BIGINT NOT NULL, reason TEXT NOT NULL, created_unix_ns BIGINT NOT NULL,"
+     "  last_used_unix_ns BIGINT NOT NULL, pinned INTEGER NOT NULL, version BIGINT NOT NULL,"
+     "  PRIMARY KEY(volume, dataset, commit_id));"
+     "CREATE TABLE leases(id TEXT PRIMARY KEY, volume TEXT NOT NULL REFERENCES volumes(name),"
+     "  dataset TEXT NOT NULL, commit_id TEXT NOT NULL, holder TEXT NOT NULL,"
+     "  expires_unix_ns BIGINT NOT NULL);"
+     "CREATE INDEX leases_by_volume ON leases(volume);"},
 };
 
 std::string ForDialect(std::string sql, SqlDialect dialect) {

@@ -24,6 +24,23 @@ Result<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path,
   return std::unique_ptr<FileLock>(new FileLock(fd));
 }
 
+Result<std::unique_ptr<FileLock>> FileLock::Take(const std::string& path, Mode mode, bool wait) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return ErrnoStatus(errno, "cannot open lock file '" + path + "'");
+  int op = (mode == Mode::kShared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB);
+  int rc;
+  do {
+    rc = ::flock(fd, op);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    int err = errno;
+    ::close(fd);
+    if (err == EWOULDBLOCK) return std::unique_ptr<FileLock>();
+    return ErrnoStatus(err, "cannot lock '" + path + "'");
+  }
+  return std::unique_ptr<FileLock>(new FileLock(fd));
+}
+
 FileLock::~FileLock() { ::close(fd_); }
 
 }  // namespace proxima

@@ -15,6 +15,12 @@ class FileLock {
   // FailedPrecondition naming `what` when another process holds the lock.
   static Result<std::unique_ptr<FileLock>> Acquire(const std::string& path,
                                                    const std::string& what);
+
+  enum class Mode { kShared, kExclusive };
+  // Takes the lock in `mode`, creating the file if needed. With `wait` it
+  // blocks until the lock is granted; without, it returns a null pointer
+  // when another holder's lock conflicts.
+  static Result<std::unique_ptr<FileLock>> Take(const std::string& path, Mode mode, bool wait);
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;

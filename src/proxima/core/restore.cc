@@ -29,47 +29,6 @@ struct Target {
   uint64_t offset;
 };
 
-constexpr size_t kDirectIoAlignment = AlignedBuffer::kAlignment;
-constexpr uint64_t kDirectIoMinBytes = 64 << 10;
-
-Status PwriteAll(int fd, std::string_view data, uint64_t offset, const FileState& f) {
-  while (!data.empty()) {
-    ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus(errno, "cannot write " + QuotePath(f.path));
-    data.remove_prefix(static_cast<size_t>(n));
-    offset += static_cast<uint64_t>(n);
-  }
-  return Status::Ok();
-}
-
-// Writes the whole content of a single-blob file. Files of 64 KiB and more
-// bypass the page cache (O_DIRECT from an aligned copy): on the machines we
-// measured this doubles the write rate, and a filled cache volume does not
-// evict what the page cache holds. The unaligned tail goes through the cache.
-Status WriteDirect(int fd, std::string_view data, const FileState& f) {
-  size_t direct = data.size() / kDirectIoAlignment * kDirectIoAlignment;
-  int flags = ::fcntl(fd, F_GETFL);
-  if (direct > 0 && flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_DIRECT) == 0) {
-    thread_local AlignedBuffer aligned;
-    aligned.Clear();
-    aligned.Append(data.substr(0, direct));
-    size_t done = 0;
-    while (done < direct) {
-      ssize_t n = ::pwrite(fd, aligned.data() + done, direct - done, static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;  // refused (EINVAL on some file systems): write the rest normally
-      done += static_cast<size_t>(n);
-    }
-    if (::fcntl(fd, F_SETFL, flags) != 0) return ErrnoStatus(errno, "fcntl " + QuotePath(f.path));
-    if (done < direct && errno != EINVAL) {
-      return ErrnoStatus(errno, "cannot write " + QuotePath(f.path));
-    }
-    return PwriteAll(fd, data.substr(done), done, f);
-  }
-  return PwriteAll(fd, data, 0, f);
-}
-
 // Writes `data` at `offset` of file `f`. A file written in one piece and
 // `finish` set gets its final mode and its stat fields here, on the open
 // file, which spares two path lookups per file later.
@@ -79,9 +38,9 @@ Status WriteAt(int dest_fd, FileState& f, uint64_t offset, std::string_view data
   UniqueFd fd(OpenBeneath(dest_fd, f.path, flags, 0600));
   if (!fd.valid()) return ErrnoStatus(errno, "cannot create " + QuotePath(f.path));
   if (whole && data.size() >= kDirectIoMinBytes) {
-    PROXIMA_RETURN_IF_ERROR(WriteDirect(fd.get(), data, f));
+    PROXIMA_RETURN_IF_ERROR(WriteDirect(fd.get(), data, QuotePath(f.path)));
   } else {
-    PROXIMA_RETURN_IF_ERROR(PwriteAll(fd.get(), data, offset, f));
+    PROXIMA_RETURN_IF_ERROR(PwriteAll(fd.get(), data, offset, QuotePath(f.path)));
   }
   if (whole && finish) {
     struct stat st;

@@ -8,6 +8,7 @@
 
 #include "proxima/base/hash.h"
 #include "proxima/base/result.h"
+#include "proxima/ports/cache_catalog.h"
 #include "proxima/ports/ref_store.h"
 
 namespace proxima {
@@ -103,7 +104,7 @@ struct CatalogCounts {
 // - Deleting a user removes its tokens, memberships and grants; deleting a
 //   team its memberships and grants; deleting a dataset its refs and grants.
 //   Each is one transaction.
-class Catalog : public RefStore {
+class Catalog : public RefStore, public CacheCatalog {
  public:
   // Datasets, by page, and removal.
   virtual Result<std::vector<DatasetRecord>> ListDatasetsPage(std::string_view after,

@@ -1,0 +1,378 @@
+#include "proxima/core/cache_janitor.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+
+#include "proxima/base/file_util.h"
+#include "proxima/base/hash.h"
+#include "proxima/base/parallel.h"
+#include "proxima/core/folder_lock.h"
+#include "proxima/core/fs_ops.h"
+#include "proxima/core/tree_builder.h"
+
+namespace proxima {
+
+namespace {
+
+std::string CacheName(std::string_view dataset, const ObjectId& commit) {
+  return "'" + std::string(dataset) + "@" + commit.ShortHex() + "'";
+}
+
+std::string Hours(int64_t ns) {
+  int64_t minutes = ns / 60'000'000'000;
+  if (minutes < 120) return std::to_string(minutes) + "m";
+  return std::to_string(minutes / 60) + "h";
+}
+
+// Bytes that removing the tree at `dir` frees: files no other tree links
+// (a link count of 2: the pool's and this tree's), and copies.
+void AddExclusiveBytes(int dir_fd, uint64_t* bytes) {
+  DIR* d = ::fdopendir(dir_fd);
+  if (d == nullptr) {
+    ::close(dir_fd);
+    return;
+  }
+  while (dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n == "." || n == "..") continue;
+    struct stat st;
+    if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      int sub = ::openat(::dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (sub >= 0) AddExclusiveBytes(sub, bytes);
+    } else if (S_ISREG(st.st_mode) && st.st_nlink <= 2) {
+      *bytes += static_cast<uint64_t>(st.st_size);
+    }
+  }
+  ::closedir(d);
+}
+
+uint64_t ExclusiveBytes(const std::string& tree) {
+  uint64_t bytes = 0;
+  int fd = ::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) AddExclusiveBytes(fd, &bytes);
+  return bytes;
+}
+
+// Removes pool files that no tree links, temporary files and trash. Needs
+// the pool lock exclusively: no fill is running.
+Status SweepPool(const CacheVolume& vol, GcReport* report) {
+  for (const std::string& dir : {vol.TmpDir(), vol.TrashDir()}) {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) continue;
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d)) {
+      std::string n = e->d_name;
+      if (n != "." && n != "..") names.push_back(dir + "/" + n);
+    }
+    ::closedir(d);
+    for (const std::string& p : names) PROXIMA_RETURN_IF_ERROR(RemoveTree(p));
+  }
+  DIR* top = ::opendir(vol.PoolDir().c_str());
+  if (top == nullptr) return ErrnoStatus(errno, "cannot list '" + vol.PoolDir() + "'");
+  std::vector<std::string> subs;
+  while (dirent* e = ::readdir(top)) {
+    if (e->d_name[0] != '.') subs.push_back(vol.PoolDir() + "/" + e->d_name);
+  }
+  ::closedir(top);
+  for (const std::string& sub : subs) {
+    DIR* d = ::opendir(sub.c_str());
+    if (d == nullptr) continue;
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      struct stat st;
+      if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      if (!S_ISREG(st.st_mode) || st.st_nlink != 1) continue;
+      if (::unlinkat(::dirfd(d), e->d_name, 0) != 0) {
+        int err = errno;
+        ::closedir(d);
+        return ErrnoStatus(err, "cannot remove pool file '" + sub + "/" + e->d_name + "'");
+      }
+      ++report->pool_files_removed;
+      report->pool_bytes_freed += static_cast<uint64_t>(st.st_size);
+    }
+    ::closedir(d);
+  }
+  return Status::Ok();
+}
+
+// Evicts one cache whose row was read as `row`. Returns false (and says why
+// in `kept`) when it cannot go now.
+Result<bool> Evict(CacheServices& s, const CacheVolume& vol, const CacheRecord& row,
+                   const std::string& why, bool dry_run, GcReport* report) {
+  std::string name = CacheName(row.dataset, row.commit);
+  PROXIMA_ASSIGN_OR_RETURN(auto lock, FileLock::Take(vol.CacheLockPath(row.dataset, row.commit),
+                                                     FileLock::Mode::kExclusive, false));
+  if (lock == nullptr) {
+    report->kept.push_back(name + ": being filled");
+    return false;
+  }
+  std::string tree = vol.TreePath(row.dataset, row.commit);
+  Eviction ev{row.dataset, row.commit, why, ExclusiveBytes(tree)};
+  if (!dry_run) {
+    CacheRecord evicting = row;
+    evicting.state = CacheState::kEvicting;
+    Result<int64_t> v = s.catalog.PutCache(evicting);
+    if (!v.ok()) {
+      if (v.status().code() != StatusCode::kFailedPrecondition) return v.status();
+      report->kept.push_back(name + ": used or changed meanwhile");
+      return false;
+    }
+    // Out of sight in one step, then removed at leisure.
+    std::string trash =
+        vol.TrashDir() + "/" + row.dataset + "@" + row.commit.Hex() + "." + UniqueTempSuffix();
+    if (::rename(tree.c_str(), trash.c_str()) != 0 && errno != ENOENT) {
+      return ErrnoStatus(errno, "cannot move '" + tree + "' to the trash");
+    }
+    PROXIMA_RETURN_IF_ERROR(RemoveTree(trash));
+    PROXIMA_RETURN_IF_ERROR(s.catalog.DeleteCache(row.volume, row.dataset, row.commit, *v));
+  }
+  report->evictions.push_back(std::move(ev));
+  return true;
+}
+
+// Live leases by "dataset@commit-hex"; expired ones are deleted (counted).
+Result<std::map<std::string, std::string>> LiveLeases(CacheServices& s, const std::string& volume,
+                                                      bool dry_run, GcReport* report) {
+  PROXIMA_ASSIGN_OR_RETURN(auto leases, s.catalog.ListLeases(volume));
+  int64_t now = s.clock.NowUnixNanos();
+  std::map<std::string, std::string> live;
+  for (const LeaseRecord& l : leases) {
+    if (l.expires_unix_ns > now) {
+      live[l.dataset + "@" + l.commit.Hex()] = l.holder;
+      continue;
+    }
+    ++report->leases_expired;
+    if (!dry_run) {
+      Status st = s.catalog.DeleteLease(l.id);
+      if (!st.ok() && !st.IsNotFound()) return st;
+    }
+  }
+  return live;
+}
+
+}  // namespace
+
+Result<GcReport> CollectGarbage(CacheServices& s, const VolumeRecord& volume,
+                                const GcOptions& options) {
+  PROXIMA_ASSIGN_OR_RETURN(CacheVolume vol, CacheVolume::Open(volume));
+  GcReport report;
+  PROXIMA_ASSIGN_OR_RETURN(report.before, vol.MeasureUsage());
+  PROXIMA_ASSIGN_OR_RETURN(auto live, LiveLeases(s, volume.name, options.dry_run, &report));
+  PROXIMA_ASSIGN_OR_RETURN(auto caches, s.catalog.ListCaches(volume.name));
+  int64_t now = s.clock.NowUnixNanos();
+
+  // What may go at all, least recently used first.
+  std::vector<CacheRecord> candidates;
+  for (CacheRecord& c : caches) {
+    if (c.state != CacheState::kReady) continue;
+    std::string name = CacheName(c.dataset, c.commit);
+    if (c.pinned) {
+      report.kept.push_back(name + ": pinned");
+    } else if (auto it = live.find(c.dataset + "@" + c.commit.Hex()); it != live.end()) {
+      report.kept.push_back(name + ": leased by " + it->second);
+    } else {
+      candidates.push_back(std::move(c));
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const CacheRecord& a, const CacheRecord& b) {
+    return a.last_used_unix_ns < b.last_used_unix_ns;
+  });
+
+  uint64_t used = report.before.used;
+  uint64_t capacity = report.before.capacity;
+  std::vector<bool> gone(candidates.size(), false);
+  auto evict = [&](size_t i, const std::string& why) -> Status {
+    size_t before = report.evictions.size();
+    PROXIMA_ASSIGN_OR_RETURN(bool evicted,
+                             Evict(s, vol, candidates[i], why, options.dry_run, &report));
+    gone[i] = true;
+    if (evicted && report.evictions.size() > before) {
+      uint64_t freed = report.evictions.back().bytes;
+      used = used > freed ? used - freed : 0;
+    }
+    return Status::Ok();
+  };
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    int64_t idle = now - candidates[i].last_used_unix_ns;
+    if (idle > volume.ttl_ns) {
+      PROXIMA_RETURN_IF_ERROR(
+          evict(i, "idle for " + Hours(idle) + " (ttl " + Hours(volume.ttl_ns) + ")"));
+    }
+  }
+  auto high = static_cast<uint64_t>(volume.high * static_cast<double>(capacity));
+  auto low = static_cast<uint64_t>(volume.low * static_cast<double>(capacity));
+  uint64_t room = capacity > options.need_bytes ? capacity - options.need_bytes : 0;
+  uint64_t target = std::min(low, room);
+  if (used > high || used > room) {
+    for (size_t i = 0; i < candidates.size() && used > target; ++i) {
+      if (gone[i]) continue;
+      std::string why = options.need_bytes > 0 && used > room
+                            ? "least recently used; making room for a new cache"
+                            : "least recently used; volume above its high watermark";
+      PROXIMA_RETURN_IF_ERROR(evict(i, why));
+    }
+  }
+
+  if (options.dry_run) {
+    report.after = report.before;
+    report.after.used = used;
+    report.after.free = capacity > used ? capacity - used : 0;
+    return report;
+  }
+  PROXIMA_ASSIGN_OR_RETURN(auto pool_lock,
+                           FileLock::Take(vol.PoolLockPath(), FileLock::Mode::kExclusive, false));
+  if (pool_lock != nullptr) {
+    PROXIMA_RETURN_IF_ERROR(SweepPool(vol, &report));
+  } else {
+    report.kept.push_back("pool sweep: a fill is running; unused pool files wait for the next run");
+  }
+  PROXIMA_ASSIGN_OR_RETURN(report.after, vol.MeasureUsage());
+  return report;
+}
+
+Result<Eviction> RemoveCache(CacheServices& s, const VolumeRecord& volume, std::string_view dataset,
+                             const ObjectId& commit, bool force) {
+  PROXIMA_ASSIGN_OR_RETURN(CacheVolume vol, CacheVolume::Open(volume));
+  std::string name = CacheName(dataset, commit);
+  PROXIMA_ASSIGN_OR_RETURN(auto row, s.catalog.GetCache(volume.name, dataset, commit));
+  if (!row) {
+    return Status::NotFound("cache " + name + " is not on volume '" + volume.name +
+                            "' (see 'proxima cache ls')");
+  }
+  GcReport report;
+  PROXIMA_ASSIGN_OR_RETURN(auto live, LiveLeases(s, volume.name, false, &report));
+  if (auto it = live.find(std::string(dataset) + "@" + commit.Hex()); it != live.end() && !force) {
+    return Status::FailedPrecondition("cache " + name + " is leased by " + it->second +
+                                      "; wait for it, or remove it anyway with --force");
+  }
+  if (row->state == CacheState::kFailed || row->state == CacheState::kQueued) {
+    // Nothing published; what a failed fill left is swept below.
+    PROXIMA_RETURN_IF_ERROR(s.catalog.DeleteCache(volume.name, dataset, commit, row->version));
+    report.evictions.push_back({std::string(dataset), commit, "removed", 0});
+  } else {
+    PROXIMA_ASSIGN_OR_RETURN(bool evicted, Evict(s, vol, *row, "removed", false, &report));
+    if (!evicted) {
+      return Status::FailedPrecondition("cache " + name +
+                                        " cannot be removed now: " + report.kept.back());
+    }
+  }
+  PROXIMA_ASSIGN_OR_RETURN(auto pool_lock,
+                           FileLock::Take(vol.PoolLockPath(), FileLock::Mode::kExclusive, false));
+  if (pool_lock != nullptr) PROXIMA_RETURN_IF_ERROR(SweepPool(vol, &report));
+  return report.evictions.back();
+}
+
+Result<LeaseRecord> TakeLease(CacheServices& s, const VolumeRecord& volume,
+                              std::string_view dataset, const ObjectId& commit,
+                              std::string_view holder, int64_t duration_ns) {
+  int64_t now = s.clock.NowUnixNanos();
+  LeaseRecord lease{RandomHex(8), volume.name,         std::string(dataset),
+                    commit,       std::string(holder), now + duration_ns};
+  PROXIMA_RETURN_IF_ERROR(s.catalog.PutLease(lease));
+  // The lease counts once the row, still ready, records the use: an
+  // eviction that read the row before must then fail its compare-and-swap.
+  bool ready = true;
+  Result<CacheRecord> row =
+      UpdateCacheRow(s.catalog, volume.name, dataset, commit, [&](CacheRecord& r) {
+        ready = r.state == CacheState::kReady;
+        if (!ready) return false;
+        r.last_used_unix_ns = now;
+        return true;
+      });
+  if (!row.ok() || !ready) {
+    IgnoreError(s.catalog.DeleteLease(lease.id));
+    PROXIMA_RETURN_IF_ERROR(row.status());
+    return Status::FailedPrecondition("cache " + CacheName(dataset, commit) + " on volume '" +
+                                      volume.name + "' is " +
+                                      std::string(CacheStateName(row->state)) + ", not ready");
+  }
+  return lease;
+}
+
+Status RenewLease(CacheServices& s, LeaseRecord& lease, int64_t duration_ns) {
+  int64_t now = s.clock.NowUnixNanos();
+  lease.expires_unix_ns = now + duration_ns;
+  PROXIMA_RETURN_IF_ERROR(s.catalog.PutLease(lease));
+  return UpdateCacheRow(s.catalog, lease.volume, lease.dataset, lease.commit,
+                        [&](CacheRecord& r) {
+                          r.last_used_unix_ns = now;
+                          return true;
+                        })
+      .status();
+}
+
+Status ReleaseLease(CacheServices& s, const LeaseRecord& lease) {
+  Status st = s.catalog.DeleteLease(lease.id);
+  if (!st.ok() && !st.IsNotFound()) return st;
+  int64_t now = s.clock.NowUnixNanos();
+  Status touched =
+      UpdateCacheRow(s.catalog, lease.volume, lease.dataset, lease.commit, [&](CacheRecord& r) {
+        r.last_used_unix_ns = now;
+        return true;
+      }).status();
+  return touched.IsNotFound() ? Status::Ok() : touched;
+}
+
+Result<VerifyReport> VerifyCache(CacheServices& s, const VolumeRecord& volume,
+                                 std::string_view dataset, const ObjectId& commit) {
+  PROXIMA_ASSIGN_OR_RETURN(CacheVolume vol, CacheVolume::Open(volume));
+  std::string tree = vol.TreePath(dataset, commit);
+  PROXIMA_ASSIGN_OR_RETURN(auto row, s.catalog.GetCache(volume.name, dataset, commit));
+  if (!row || row->state != CacheState::kReady) {
+    return Status::FailedPrecondition("cache " + CacheName(dataset, commit) + " on volume '" +
+                                      volume.name + "' is not ready (see 'proxima cache ls')");
+  }
+  PROXIMA_ASSIGN_OR_RETURN(Commit c, s.repo.LoadCommit(commit));
+  PROXIMA_ASSIGN_OR_RETURN(auto index, s.repo.LoadBlobIndex());
+  std::vector<FileState> entries;
+  PROXIMA_RETURN_IF_ERROR(FlattenTree(s.repo, c.tree, "", &entries, nullptr));
+  std::vector<const FileState*> files;
+  uint64_t total = 0;
+  for (const FileState& e : entries) {
+    if (e.type != EntryType::kFile) continue;
+    files.push_back(&e);
+    total += e.size;
+  }
+  UniqueFd root(::open(tree.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) return ErrnoStatus(errno, "cannot open the cache at '" + tree + "'");
+  StartPhase(s.progress, "verifying", files.size(), total);
+  VerifyReport report;
+  std::mutex mu;
+  bool copies_expected = !row->reason.empty();
+  PROXIMA_RETURN_IF_ERROR(ParallelFor(files.size(), s.threads, [&](size_t i) -> Status {
+    const FileState& f = *files[i];
+    std::string problem;
+    UniqueFd fd(::openat(root.get(), f.path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st;
+    if (!fd.valid()) {
+      problem = std::string("cannot open: ") + std::strerror(errno);
+    } else if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      problem = "not a regular file";
+    } else if (Status ok = CheckContent(fd.get(), f, *index, "content"); !ok.ok()) {
+      problem = ok.message();
+    } else if (st.st_nlink < 2 && !copies_expected) {
+      problem = "not linked to the pool";
+    }
+    AddFiles(s.progress, 1);
+    AddBytes(s.progress, f.size);
+    std::lock_guard<std::mutex> lock(mu);
+    ++report.files;
+    report.bytes += f.size;
+    if (!problem.empty()) report.damaged.push_back(f.path + ": " + problem);
+    return Status::Ok();
+  }));
+  std::sort(report.damaged.begin(), report.damaged.end());
+  return report;
+}
+
+}  // namespace proxima
