@@ -193,6 +193,18 @@ int main(int argc, char** argv) {
         auto catalog, proxima::OpenSqliteCatalog(env.home + "/catalog.db", clock.NowUnixNanos()));
     return std::unique_ptr<proxima::RefStore>(std::move(catalog));
   };
+  env.open_caches = [&]() -> Result<std::unique_ptr<proxima::CacheCatalog>> {
+    PROXIMA_RETURN_IF_ERROR(resolve());
+    if (hub) {
+      return Status::FailedPrecondition(
+          "volumes and caches are kept in the embedded catalog for now: run this command "
+          "without --hub (and without a 'proxima login'), on a machine that mounts the volume");
+    }
+    PROXIMA_RETURN_IF_ERROR(proxima::MakeDirs(env.home));
+    PROXIMA_ASSIGN_OR_RETURN(
+        auto catalog, proxima::OpenSqliteCatalog(env.home + "/catalog.db", clock.NowUnixNanos()));
+    return std::unique_ptr<proxima::CacheCatalog>(std::move(catalog));
+  };
   env.hub_call = [&](std::string_view method, const std::string& path,
                      std::string_view body) -> Result<std::string> {
     PROXIMA_RETURN_IF_ERROR(resolve());

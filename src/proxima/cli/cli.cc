@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 
+#include "proxima/cli/cache_commands.h"
 #include "proxima/cli/context.h"
 #include "proxima/cli/data_commands.h"
 #include "proxima/cli/environment.h"
@@ -135,6 +136,7 @@ int RunCli(int argc, char** argv, Environment& env) {
   add_json(fsck);
   fsck->callback([&] { rc = CmdFsck(ctx, !no_read_data); });
 
+  AddCacheCommands(app, ctx, &rc);
   HubArgs hub_args;
   AddHubCommands(app, ctx, hub_args, &rc);
   // Global options (--hub, -v, -j...) work after any subcommand too.

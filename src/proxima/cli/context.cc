@@ -10,6 +10,14 @@ Status CommandContext::Open() {
   return Status::Ok();
 }
 
+Status CommandContext::OpenCaches() {
+  PROXIMA_RETURN_IF_ERROR(Open());
+  if (!caches_) {
+    PROXIMA_ASSIGN_OR_RETURN(caches_, env.open_caches());
+  }
+  return Status::Ok();
+}
+
 int ReportError(const Status& status) {
   std::fprintf(stderr, "proxima: error: %s\n", status.message().c_str());
   return 1;

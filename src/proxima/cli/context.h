@@ -24,12 +24,16 @@ struct CommandContext {
   Status Open();  // opens store, repository and catalog
   Repository& repo() { return *repo_; }
   RefStore& refs() { return *refs_; }
+  // Opens the store and the cache catalog (volumes, caches, leases).
+  Status OpenCaches();
+  CacheCatalog& caches() { return *caches_; }
   Progress progress;
 
  private:
   std::unique_ptr<ObjectStore> store_;
   std::unique_ptr<Repository> repo_;
   std::unique_ptr<RefStore> refs_;
+  std::unique_ptr<CacheCatalog> caches_;
 };
 
 // Prints "proxima: error: <message>" on stderr and returns 1.

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "proxima/base/result.h"
+#include "proxima/ports/cache_catalog.h"
 #include "proxima/ports/clock.h"
 #include "proxima/ports/object_store.h"
 #include "proxima/ports/ref_store.h"
@@ -26,6 +27,10 @@ struct Environment {
   // one is set (--hub, PROXIMA_HUB or 'proxima login').
   std::function<Result<std::unique_ptr<ObjectStore>>()> open_store;
   std::function<Result<std::unique_ptr<RefStore>>()> open_refs;
+  // The catalog's volumes, caches and leases (the embedded catalog).
+  std::function<Result<std::unique_ptr<CacheCatalog>>()> open_caches;
+  // This program, for commands that start a copy of it in the background.
+  std::string self_exe = "/proc/self/exe";
   Clock* clock = nullptr;
   bool stderr_is_tty = false;
 

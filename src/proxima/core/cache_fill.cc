@@ -450,6 +450,28 @@ Result<CacheRecord> UpdateCacheRow(CacheCatalog& catalog, std::string_view volum
   }
 }
 
+Result<CacheRecord> RequestCache(CacheServices& s, const VolumeRecord& volume,
+                                 std::string_view dataset, const ObjectId& commit) {
+  PROXIMA_RETURN_IF_ERROR(ValidateDatasetName(dataset));
+  PROXIMA_RETURN_IF_ERROR(CacheVolume::Open(volume).status());
+  PROXIMA_ASSIGN_OR_RETURN(CacheRecord row, EnsureRow(s, volume, dataset, commit));
+  if (row.state != CacheState::kFailed) return row;
+  return UpdateCacheRow(s.catalog, volume.name, dataset, commit, [](CacheRecord& r) {
+    if (r.state != CacheState::kFailed) return false;
+    r.state = CacheState::kQueued;
+    r.reason.clear();
+    return true;
+  });
+}
+
+Result<bool> FillIsRunning(const VolumeRecord& volume, std::string_view dataset,
+                           const ObjectId& commit) {
+  PROXIMA_ASSIGN_OR_RETURN(CacheVolume vol, CacheVolume::Open(volume));
+  PROXIMA_ASSIGN_OR_RETURN(auto lock, FileLock::Take(vol.CacheLockPath(dataset, commit),
+                                                     FileLock::Mode::kExclusive, false));
+  return lock == nullptr;
+}
+
 Result<FillReport> FillCache(CacheServices& s, const VolumeRecord& volume_record,
                              std::string_view dataset, const ObjectId& commit) {
   PROXIMA_RETURN_IF_ERROR(ValidateDatasetName(dataset));

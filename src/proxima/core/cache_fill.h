@@ -54,6 +54,18 @@ struct FillReport {
 Result<FillReport> FillCache(CacheServices& s, const VolumeRecord& volume, std::string_view dataset,
                              const ObjectId& commit);
 
+// Records a request for the cache (a queued row, or a failed one queued
+// again) without filling it, for a fill that runs elsewhere (in the
+// background, on a node that mounts the volume). Returns the row.
+Result<CacheRecord> RequestCache(CacheServices& s, const VolumeRecord& volume,
+                                 std::string_view dataset, const ObjectId& commit);
+
+// True while some process, on any node mounting the volume, fills the
+// cache (holds its lock). A row that says "filling" when this is false
+// belongs to a fill that was killed: the next request resumes it.
+Result<bool> FillIsRunning(const VolumeRecord& volume, std::string_view dataset,
+                           const ObjectId& commit);
+
 // Reads a cache row, applies `change` to it and stores it by compare-and-
 // swap, reading again and reapplying when another writer got there first.
 // `change` returns false to leave the row as it is. NotFound when the row

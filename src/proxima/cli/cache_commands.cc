@@ -1,0 +1,760 @@
+#include "proxima/cli/cache_commands.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "proxima/base/file_util.h"
+#include "proxima/base/units.h"
+#include "proxima/cli/context.h"
+#include "proxima/cli/output.h"
+#include "proxima/core/cache_janitor.h"
+#include "proxima/core/history.h"
+#include "proxima/model/commit.h"
+#include "proxima/model/names.h"
+
+namespace proxima {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kVolumeHelp = R"(Cache volumes: folders on shared storage next to compute.
+
+A volume holds dataset caches (see 'proxima cache'). Its capacity is the size
+of its file system unless set; caches idle longer than the TTL are evicted,
+and above the high watermark the least recently used go until usage is below
+the low one. Pinned caches and caches with a live lease always stay.
+
+  proxima volume add nfs1 --path /mnt/nfs/proxima --capacity 2T --ttl 1d
+  proxima volume show nfs1
+)";
+
+constexpr const char* kCacheHelp = R"(Dataset caches: a commit materialized once on a volume.
+
+Files of a cache are read-only hard links into the volume's pool of verified
+content, so commits that share files share disk space. A ready cache's path
+is stable: <volume>/<dataset>/<commit>.
+
+  proxima cache add xray@v1 --volume nfs1 --wait     fill it, print its path
+  proxima cache use xray@v1 --volume nfs1 -- python train.py
+                                     holds a lease while the command runs and
+                                     passes the path in PROXIMA_DATA_XRAY
+  proxima cache ls
+  proxima cache gc --volume nfs1 --dry-run
+)";
+
+constexpr int64_t kSecond = 1'000'000'000;
+
+struct CacheArgs {
+  std::string name, path, resource = "local", capacity, ttl = "1d", volume, spec, lease = "5m";
+  double high = 0.9, low = 0.7;
+  bool wait = false, force = false, dry_run = false;
+  std::vector<std::string> command;
+};
+
+std::string ShortName(const CacheRecord& c) { return c.dataset + "@" + c.commit.ShortHex(); }
+
+std::string Ago(int64_t now, int64_t then) {
+  if (then <= 0) return "never";
+  return FormatDuration(std::max<int64_t>(0, now - then)) + " ago";
+}
+
+std::string Percent(uint64_t part, uint64_t whole) {
+  if (whole == 0) return "-";
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%.0f%%", 100.0 * static_cast<double>(part) /
+                                               static_cast<double>(whole));
+  return buf;
+}
+
+std::string StateText(const CacheRecord& c, bool stalled) {
+  std::string s(CacheStateName(c.state));
+  if (c.state == CacheState::kFilling) {
+    s += " " + Percent(c.done_bytes, c.bytes);
+    if (stalled) s += " (stalled: its fill stopped; 'proxima cache add' resumes it)";
+  }
+  return s;
+}
+
+json VolumeJson(const VolumeRecord& v) {
+  return {{"name", v.name},         {"path", v.path},
+          {"resource", v.resource}, {"capacity_bytes", v.capacity_bytes},
+          {"ttl_seconds", v.ttl_ns / kSecond}, {"high", v.high},
+          {"low", v.low}};
+}
+
+json CacheJson(const CacheRecord& c, const std::string& path, int64_t now) {
+  return {{"volume", c.volume},
+          {"dataset", c.dataset},
+          {"commit", c.commit.Hex()},
+          {"state", CacheStateName(c.state)},
+          {"path", path},
+          {"files", c.files},
+          {"bytes", c.bytes},
+          {"done_bytes", c.done_bytes},
+          {"fetched_bytes", c.fetched_bytes},
+          {"reason", c.reason},
+          {"pinned", c.pinned},
+          {"created", FormatUtc(c.created_unix_ns)},
+          {"last_used", FormatUtc(c.last_used_unix_ns)},
+          {"idle_seconds", (now - c.last_used_unix_ns) / kSecond}};
+}
+
+// Opens the catalog and resolves NAME[@REV] and the volume.
+struct Target {
+  VolumeRecord volume;
+  Revision rev;
+};
+
+Result<Target> Resolve(CommandContext& ctx, const std::string& spec, const std::string& volume) {
+  PROXIMA_RETURN_IF_ERROR(ctx.OpenCaches());
+  Target t;
+  PROXIMA_ASSIGN_OR_RETURN(t.volume, ctx.caches().GetVolume(volume));
+  PROXIMA_ASSIGN_OR_RETURN(t.rev, ResolveRevision(ctx.repo(), ctx.refs(), spec));
+  return t;
+}
+
+CacheServices Services(CommandContext& ctx) {
+  CacheServices s{ctx.repo(), ctx.caches(), *ctx.env.clock, ctx.threads, &ctx.progress, {}};
+  if (s.threads <= 0) s.threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  if (!ctx.quiet) {
+    s.note = [](const std::string& what) { std::fprintf(stderr, "proxima: %s\n", what.c_str()); };
+  }
+  return s;
+}
+
+bool ShowProgress(CommandContext& ctx) { return ctx.env.stderr_is_tty && !ctx.quiet; }
+
+// --- volumes ---
+
+int CmdVolumeAdd(CommandContext& ctx, const CacheArgs& a) {
+  if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
+  VolumeRecord v;
+  v.name = a.name;
+  if (Status s = ValidateDatasetName(a.name); !s.ok()) {
+    return ReportError(Status::InvalidArgument("volume name '" + a.name +
+                                               "': use letters, digits, '.', '_' and '-'"));
+  }
+  char resolved[PATH_MAX];
+  if (::realpath(a.path.c_str(), resolved) == nullptr) {
+    return ReportError(ErrnoStatus(errno, "volume '" + a.name + "': cannot use --path '" +
+                                              a.path + "'"));
+  }
+  v.path = resolved;
+  v.resource = a.resource;
+  if (!a.capacity.empty()) {
+    auto cap = ParseByteSize(a.capacity, "--capacity");
+    if (!cap.ok()) return ReportError(cap.status());
+    v.capacity_bytes = *cap;
+  }
+  auto ttl = ParseDuration(a.ttl, "--ttl");
+  if (!ttl.ok()) return ReportError(ttl.status());
+  v.ttl_ns = *ttl;
+  if (!(a.low > 0 && a.low < a.high && a.high <= 1)) {
+    return ReportError(Status::InvalidArgument(
+        "watermarks: need 0 < --low < --high <= 1 (fractions of the capacity)"));
+  }
+  v.high = a.high;
+  v.low = a.low;
+  v.created_unix_ns = ctx.env.clock->NowUnixNanos();
+  auto opened = CacheVolume::Open(v);
+  if (!opened.ok()) return ReportError(opened.status());
+  if (Status s = ctx.caches().CreateVolume(v); !s.ok()) return ReportError(s);
+  auto usage = opened->MeasureUsage();
+  if (!ctx.quiet && usage.ok()) {
+    std::printf("volume %s at %s: %s capacity, %s free\n", v.name.c_str(), v.path.c_str(),
+                HumanBytes(usage->capacity).c_str(), HumanBytes(usage->free).c_str());
+  }
+  return 0;
+}
+
+int CmdVolumeLs(CommandContext& ctx) {
+  if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
+  auto volumes = ctx.caches().ListVolumes();
+  if (!volumes.ok()) return ReportError(volumes.status());
+  json out = json::array();
+  if (!ctx.json) {
+    std::printf("%-16s %-10s %10s %10s %10s %6s  %s\n", "NAME", "RESOURCE", "CAPACITY", "USED",
+                "FREE", "CACHES", "PATH");
+  }
+  for (const VolumeRecord& v : *volumes) {
+    auto caches = ctx.caches().ListCaches(v.name);
+    size_t n = caches.ok() ? caches->size() : 0;
+    auto vol = CacheVolume::Open(v);
+    Result<CacheVolume::Usage> usage =
+        vol.ok() ? vol->MeasureUsage() : Result<CacheVolume::Usage>(vol.status());
+    if (ctx.json) {
+      json j = VolumeJson(v);
+      j["caches"] = n;
+      if (usage.ok()) {
+        j["usage"] = {{"capacity", usage->capacity}, {"used", usage->used},
+                      {"free", usage->free},         {"pool_bytes", usage->pool_bytes}};
+      } else {
+        j["error"] = usage.status().message();
+      }
+      out.push_back(j);
+      continue;
+    }
+    if (usage.ok()) {
+      std::printf("%-16s %-10s %10s %10s %10s %6zu  %s\n", v.name.c_str(), v.resource.c_str(),
+                  HumanBytes(usage->capacity).c_str(), HumanBytes(usage->used).c_str(),
+                  HumanBytes(usage->free).c_str(), n, v.path.c_str());
+    } else {
+      std::printf("%-16s %-10s %32s %6zu  %s  (%s)\n", v.name.c_str(), v.resource.c_str(),
+                  "unreachable", n, v.path.c_str(), usage.status().message().c_str());
+    }
+  }
+  if (ctx.json) std::printf("%s\n", out.dump(2).c_str());
+  return 0;
+}
+
+int CmdVolumeShow(CommandContext& ctx, const std::string& name) {
+  if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
+  auto v = ctx.caches().GetVolume(name);
+  if (!v.ok()) return ReportError(v.status());
+  auto vol = CacheVolume::Open(*v);
+  if (!vol.ok()) return ReportError(vol.status());
+  auto usage = vol->MeasureUsage();
+  if (!usage.ok()) return ReportError(usage.status());
+  auto caches = ctx.caches().ListCaches(name);
+  if (!caches.ok()) return ReportError(caches.status());
+  auto leases = ctx.caches().ListLeases(name);
+  if (!leases.ok()) return ReportError(leases.status());
+  int64_t now = ctx.env.clock->NowUnixNanos();
+  std::map<std::string, int> live;
+  for (const LeaseRecord& l : *leases) {
+    if (l.expires_unix_ns > now) ++live[l.dataset + "@" + l.commit.Hex()];
+  }
+  std::sort(caches->begin(), caches->end(), [](const CacheRecord& a, const CacheRecord& b) {
+    return a.last_used_unix_ns > b.last_used_unix_ns;
+  });
+  uint64_t committed = 0;
+  for (const CacheRecord& c : *caches) committed += c.bytes;
+  if (ctx.json) {
+    json j = VolumeJson(*v);
+    j["usage"] = {{"capacity", usage->capacity},   {"used", usage->used},
+                  {"free", usage->free},           {"pool_bytes", usage->pool_bytes},
+                  {"pool_files", usage->pool_files}, {"committed_bytes", committed}};
+    j["caches"] = json::array();
+    for (const CacheRecord& c : *caches) {
+      json cj = CacheJson(c, vol->TreePath(c.dataset, c.commit), now);
+      cj["leases"] = live[c.dataset + "@" + c.commit.Hex()];
+      j["caches"].push_back(cj);
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  constexpr int kBar = 40;
+  double used = usage->capacity == 0 ? 0
+                                     : static_cast<double>(usage->used) /
+                                           static_cast<double>(usage->capacity);
+  int filled = std::clamp(static_cast<int>(used * kBar + 0.5), 0, kBar);
+  int high_at = std::clamp(static_cast<int>(v->high * kBar), 0, kBar - 1);
+  std::string bar;
+  for (int i = 0; i < kBar; ++i) bar += i == high_at ? '|' : i < filled ? '#' : '.';
+  std::printf("volume    %s  %s  (next to %s)\n", v->name.c_str(), v->path.c_str(),
+              v->resource.c_str());
+  std::printf("capacity  [%s] %s used\n", bar.c_str(), Percent(usage->used, usage->capacity).c_str());
+  std::printf("          %s of %s used, %s free%s\n", HumanBytes(usage->used).c_str(),
+              HumanBytes(usage->capacity).c_str(), HumanBytes(usage->free).c_str(),
+              v->capacity_bytes == 0 ? " (the file system's own figures)" : "");
+  std::printf("pool      %s in %s files; caches commit %s (%s saved by sharing)\n",
+              HumanBytes(usage->pool_bytes).c_str(), Grouped(usage->pool_files).c_str(),
+              HumanBytes(committed).c_str(),
+              HumanBytes(committed > usage->pool_bytes ? committed - usage->pool_bytes : 0)
+                  .c_str());
+  std::printf("policy    evict after %s idle; above %s evict down to %s ('|' marks the high "
+              "watermark)\n",
+              FormatDuration(v->ttl_ns).c_str(), Percent(static_cast<uint64_t>(v->high * 1000), 1000).c_str(),
+              Percent(static_cast<uint64_t>(v->low * 1000), 1000).c_str());
+  if (caches->empty()) {
+    std::printf("caches    none ('proxima cache add NAME@REV --volume %s')\n", v->name.c_str());
+    return 0;
+  }
+  std::printf("caches, most recently used first:\n");
+  std::printf("  %-28s %-10s %10s %10s %-14s %s\n", "DATASET@COMMIT", "STATE", "FILES", "SIZE",
+              "LAST USED", "HELD BY");
+  for (const CacheRecord& c : *caches) {
+    int n = live[c.dataset + "@" + c.commit.Hex()];
+    std::string held = (c.pinned ? std::string("pin ") : "") +
+                       (n > 0 ? std::to_string(n) + (n == 1 ? " lease" : " leases") : "");
+    std::printf("  %-28s %-10s %10s %10s %-14s %s\n", ShortName(c).c_str(),
+                StateText(c, false).c_str(), Grouped(c.files).c_str(), HumanBytes(c.bytes).c_str(),
+                Ago(now, c.last_used_unix_ns).c_str(), held.c_str());
+  }
+  return 0;
+}
+
+int CmdVolumeRm(CommandContext& ctx, const std::string& name) {
+  if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
+  if (Status s = ctx.caches().DeleteVolume(name); !s.ok()) return ReportError(s);
+  if (!ctx.quiet) {
+    std::printf("volume %s removed from the catalog (its folder is left as it is)\n",
+                name.c_str());
+  }
+  return 0;
+}
+
+// --- caches ---
+
+// Starts `proxima cache add SPEC --volume V --wait` detached from this
+// terminal, logging to the volume; returns its pid.
+Result<pid_t> FillInBackground(CommandContext& ctx, const Target& t, const CacheVolume& vol) {
+  std::string logs = JoinPath(vol.path(), ".proxima/logs");
+  PROXIMA_RETURN_IF_ERROR(MakeDirs(logs));
+  std::string log = logs + "/" + t.rev.dataset + "@" + t.rev.commit.Hex() + ".log";
+  std::string spec = t.rev.dataset + "@" + t.rev.commit.Hex();
+  std::vector<std::string> args = {"proxima", "-q", "cache", "add", spec, "--volume",
+                                   t.volume.name, "--wait"};
+  if (ctx.threads > 0) args.insert(args.begin() + 1, {"-j", std::to_string(ctx.threads)});
+  pid_t pid = ::fork();
+  if (pid < 0) return ErrnoStatus(errno, "cannot start a background fill");
+  if (pid == 0) {
+    ::setsid();
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      ::dup2(fd, STDOUT_FILENO);
+      ::dup2(fd, STDERR_FILENO);
+    }
+    if (null >= 0) ::dup2(null, STDIN_FILENO);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(ctx.env.self_exe.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int CmdCacheAdd(CommandContext& ctx, const CacheArgs& a) {
+  auto t = Resolve(ctx, a.spec, a.volume);
+  if (!t.ok()) return ReportError(t.status());
+  CacheServices s = Services(ctx);
+  if (!a.wait) {
+    auto vol = CacheVolume::Open(t->volume);
+    if (!vol.ok()) return ReportError(vol.status());
+    auto row = RequestCache(s, t->volume, t->rev.dataset, t->rev.commit);
+    if (!row.ok()) return ReportError(row.status());
+    std::string path = vol->TreePath(t->rev.dataset, t->rev.commit);
+    if (row->state == CacheState::kReady) {
+      std::printf("%s\n", path.c_str());
+      return 0;
+    }
+    auto pid = FillInBackground(ctx, *t, *vol);
+    if (!pid.ok()) return ReportError(pid.status());
+    if (ctx.json) {
+      std::printf("%s\n", json({{"state", "queued"}, {"path", path}, {"pid", *pid}}).dump().c_str());
+    } else if (!ctx.quiet) {
+      std::printf("%s@%s queued on volume %s: filling in the background (pid %d)\n"
+                  "  progress: proxima cache show %s@%s --volume %s\n  path when ready: %s\n",
+                  t->rev.dataset.c_str(), t->rev.commit.ShortHex().c_str(),
+                  t->volume.name.c_str(), static_cast<int>(*pid), t->rev.dataset.c_str(),
+                  t->rev.commit.ShortHex().c_str(), t->volume.name.c_str(), path.c_str());
+    }
+    return 0;
+  }
+  Result<FillReport> r = Status::Internal("not run");
+  {
+    ProgressPrinter printer(&ctx.progress, ctx.env.clock, ShowProgress(ctx));
+    r = FillCache(s, t->volume, t->rev.dataset, t->rev.commit);
+  }
+  if (!r.ok()) return ReportError(r.status());
+  if (ctx.json) {
+    json j = CacheJson(r->cache, r->path, ctx.env.clock->NowUnixNanos());
+    j["filled"] = r->filled;
+    j["files_reused"] = r->files_reused;
+    j["files_fetched"] = r->files_fetched;
+    j["bytes_fetched"] = r->bytes_fetched;
+    j["copies"] = r->copies;
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  if (!ctx.quiet && r->filled) {
+    std::fprintf(stderr, "proxima: cached %s files (%s): %s downloaded, %s files shared with "
+                         "other caches%s\n",
+                 Grouped(r->cache.files).c_str(), HumanBytes(r->cache.bytes).c_str(),
+                 HumanBytes(r->bytes_fetched).c_str(), Grouped(r->files_reused).c_str(),
+                 r->copies > 0 ? (", " + Grouped(r->copies) + " copied (no hard links)").c_str()
+                               : "");
+  }
+  std::printf("%s\n", r->path.c_str());
+  return 0;
+}
+
+int CmdCacheLs(CommandContext& ctx, const std::string& volume) {
+  if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
+  if (!volume.empty()) {
+    if (auto v = ctx.caches().GetVolume(volume); !v.ok()) return ReportError(v.status());
+  }
+  auto caches = ctx.caches().ListCaches(volume);
+  if (!caches.ok()) return ReportError(caches.status());
+  auto volumes = ctx.caches().ListVolumes();
+  if (!volumes.ok()) return ReportError(volumes.status());
+  std::map<std::string, VolumeRecord> by_name;
+  for (VolumeRecord& v : *volumes) by_name[v.name] = v;
+  int64_t now = ctx.env.clock->NowUnixNanos();
+  json out = json::array();
+  if (!ctx.json) {
+    std::printf("%-12s %-28s %-12s %10s %10s %-14s %s\n", "VOLUME", "DATASET@COMMIT", "STATE",
+                "FILES", "SIZE", "LAST USED", "PATH");
+  }
+  for (const CacheRecord& c : *caches) {
+    const VolumeRecord& v = by_name[c.volume];
+    std::string path = JoinPath(JoinPath(v.path, c.dataset), c.commit.Hex());
+    bool stalled = false;
+    if (c.state == CacheState::kFilling) {
+      auto running = FillIsRunning(v, c.dataset, c.commit);
+      stalled = running.ok() && !*running;
+    }
+    if (ctx.json) {
+      json j = CacheJson(c, path, now);
+      j["stalled"] = stalled;
+      out.push_back(j);
+      continue;
+    }
+    std::printf("%-12s %-28s %-12s %10s %10s %-14s %s\n", c.volume.c_str(), ShortName(c).c_str(),
+                StateText(c, false).c_str(), Grouped(c.files).c_str(), HumanBytes(c.bytes).c_str(),
+                Ago(now, c.last_used_unix_ns).c_str(),
+                c.state == CacheState::kReady ? path.c_str()
+                : stalled                     ? "(stalled: 'proxima cache add' resumes it)"
+                : c.state == CacheState::kFailed ? c.reason.c_str()
+                                                 : "");
+  }
+  if (ctx.json) std::printf("%s\n", out.dump(2).c_str());
+  return 0;
+}
+
+int CmdCacheShow(CommandContext& ctx, const CacheArgs& a) {
+  auto t = Resolve(ctx, a.spec, a.volume);
+  if (!t.ok()) return ReportError(t.status());
+  auto row = ctx.caches().GetCache(a.volume, t->rev.dataset, t->rev.commit);
+  if (!row.ok()) return ReportError(row.status());
+  if (!row->has_value()) {
+    return ReportError(Status::NotFound("no cache of " + t->rev.dataset + "@" +
+                                        t->rev.commit.ShortHex() + " on volume '" + a.volume +
+                                        "' (add one with 'proxima cache add')"));
+  }
+  const CacheRecord& c = **row;
+  auto leases = ctx.caches().ListLeases(a.volume);
+  if (!leases.ok()) return ReportError(leases.status());
+  int64_t now = ctx.env.clock->NowUnixNanos();
+  std::string path = JoinPath(JoinPath(t->volume.path, c.dataset), c.commit.Hex());
+  bool stalled = false;
+  if (c.state == CacheState::kFilling) {
+    auto running = FillIsRunning(t->volume, c.dataset, c.commit);
+    stalled = running.ok() && !*running;
+  }
+  std::vector<const LeaseRecord*> mine;
+  for (const LeaseRecord& l : *leases) {
+    if (l.dataset == c.dataset && l.commit == c.commit && l.expires_unix_ns > now) {
+      mine.push_back(&l);
+    }
+  }
+  if (ctx.json) {
+    json j = CacheJson(c, path, now);
+    j["stalled"] = stalled;
+    j["leases"] = json::array();
+    for (const LeaseRecord* l : mine) {
+      j["leases"].push_back({{"id", l->id}, {"holder", l->holder},
+                             {"expires", FormatUtc(l->expires_unix_ns)}});
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("cache      %s@%s on volume %s\n", c.dataset.c_str(), c.commit.Hex().c_str(),
+              c.volume.c_str());
+  std::printf("state      %s\n", StateText(c, stalled).c_str());
+  if (c.state == CacheState::kFilling) {
+    std::printf("progress   %s of %s\n", HumanBytes(c.done_bytes).c_str(),
+                HumanBytes(c.bytes).c_str());
+  }
+  if (!c.reason.empty()) {
+    std::printf("%-10s %s\n", c.state == CacheState::kFailed ? "reason" : "note", c.reason.c_str());
+  }
+  std::printf("path       %s%s\n", path.c_str(),
+              c.state == CacheState::kReady ? "" : " (once ready)");
+  std::printf("files      %s, %s (%s downloaded by its fill)\n", Grouped(c.files).c_str(),
+              HumanBytes(c.bytes).c_str(), HumanBytes(c.fetched_bytes).c_str());
+  std::printf("created    %s\n", FormatUtc(c.created_unix_ns).c_str());
+  std::printf("last used  %s (%s)\n", FormatUtc(c.last_used_unix_ns).c_str(),
+              Ago(now, c.last_used_unix_ns).c_str());
+  std::printf("pinned     %s\n", c.pinned ? "yes" : "no");
+  std::printf("readers    %zu\n", mine.size());
+  for (const LeaseRecord* l : mine) {
+    std::printf("  %s  %s, lease until %s\n", l->id.c_str(), l->holder.c_str(),
+                FormatUtc(l->expires_unix_ns).c_str());
+  }
+  return 0;
+}
+
+int CmdCacheRm(CommandContext& ctx, const CacheArgs& a) {
+  auto t = Resolve(ctx, a.spec, a.volume);
+  if (!t.ok()) return ReportError(t.status());
+  CacheServices s = Services(ctx);
+  auto r = RemoveCache(s, t->volume, t->rev.dataset, t->rev.commit, a.force);
+  if (!r.ok()) return ReportError(r.status());
+  if (!ctx.quiet) {
+    std::printf("removed %s@%s from volume %s (%s freed)\n", t->rev.dataset.c_str(),
+                t->rev.commit.ShortHex().c_str(), a.volume.c_str(), HumanBytes(r->bytes).c_str());
+  }
+  return 0;
+}
+
+int CmdCachePin(CommandContext& ctx, const CacheArgs& a, bool pin) {
+  auto t = Resolve(ctx, a.spec, a.volume);
+  if (!t.ok()) return ReportError(t.status());
+  auto r = UpdateCacheRow(ctx.caches(), a.volume, t->rev.dataset, t->rev.commit,
+                          [&](CacheRecord& c) {
+                            if (c.pinned == pin) return false;
+                            c.pinned = pin;
+                            return true;
+                          });
+  if (!r.ok()) return ReportError(r.status());
+  if (!ctx.quiet) {
+    std::printf("%s@%s on volume %s is %s\n", t->rev.dataset.c_str(),
+                t->rev.commit.ShortHex().c_str(), a.volume.c_str(),
+                pin ? "pinned: eviction leaves it alone" : "no longer pinned");
+  }
+  return 0;
+}
+
+int CmdCacheGc(CommandContext& ctx, const CacheArgs& a) {
+  if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
+  auto v = ctx.caches().GetVolume(a.volume);
+  if (!v.ok()) return ReportError(v.status());
+  CacheServices s = Services(ctx);
+  GcOptions options;
+  options.dry_run = a.dry_run;
+  auto r = CollectGarbage(s, *v, options);
+  if (!r.ok()) return ReportError(r.status());
+  if (ctx.json) {
+    json j = {{"dry_run", a.dry_run},
+              {"leases_expired", r->leases_expired},
+              {"pool_files_removed", r->pool_files_removed},
+              {"pool_bytes_freed", r->pool_bytes_freed},
+              {"used_before", r->before.used},
+              {"used_after", r->after.used},
+              {"kept", r->kept},
+              {"evictions", json::array()}};
+    for (const Eviction& e : r->evictions) {
+      j["evictions"].push_back(
+          {{"dataset", e.dataset}, {"commit", e.commit.Hex()}, {"why", e.why}, {"bytes", e.bytes}});
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  const char* verb = a.dry_run ? "would evict" : "evicted";
+  for (const Eviction& e : r->evictions) {
+    std::printf("%s %s@%s (%s): %s\n", verb, e.dataset.c_str(), e.commit.ShortHex().c_str(),
+                HumanBytes(e.bytes).c_str(), e.why.c_str());
+  }
+  for (const std::string& k : r->kept) std::printf("kept %s\n", k.c_str());
+  std::printf("%s: used %s -> %s of %s%s; %s expired leases collected\n", a.volume.c_str(),
+              HumanBytes(r->before.used).c_str(), HumanBytes(r->after.used).c_str(),
+              HumanBytes(r->before.capacity).c_str(), a.dry_run ? " (estimated; dry run)" : "",
+              Grouped(r->leases_expired).c_str());
+  return 0;
+}
+
+int CmdCacheVerify(CommandContext& ctx, const CacheArgs& a) {
+  auto t = Resolve(ctx, a.spec, a.volume);
+  if (!t.ok()) return ReportError(t.status());
+  CacheServices s = Services(ctx);
+  Result<VerifyReport> r = Status::Internal("not run");
+  {
+    ProgressPrinter printer(&ctx.progress, ctx.env.clock, ShowProgress(ctx));
+    r = VerifyCache(s, t->volume, t->rev.dataset, t->rev.commit);
+  }
+  if (!r.ok()) return ReportError(r.status());
+  if (ctx.json) {
+    std::printf("%s\n", json({{"files", r->files}, {"bytes", r->bytes}, {"damaged", r->damaged}})
+                            .dump(2)
+                            .c_str());
+  } else {
+    for (const std::string& d : r->damaged) std::printf("damaged: %s\n", d.c_str());
+    std::printf("%s files (%s) checked, %s damaged\n", Grouped(r->files).c_str(),
+                HumanBytes(r->bytes).c_str(), Grouped(r->damaged.size()).c_str());
+  }
+  if (!r->damaged.empty()) {
+    std::fprintf(stderr,
+                 "proxima: error: cache %s@%s on volume %s is damaged; 'proxima cache rm' and "
+                 "'proxima cache add' fetch it again\n",
+                 t->rev.dataset.c_str(), t->rev.commit.ShortHex().c_str(), a.volume.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+// The environment variable that carries a dataset's path to a command:
+// PROXIMA_DATA_<NAME>, with NAME upper-cased and other characters as '_'.
+std::string DataVariable(const std::string& dataset) {
+  std::string v = "PROXIMA_DATA_";
+  for (char ch : dataset) {
+    v += std::isalnum(static_cast<unsigned char>(ch))
+             ? static_cast<char>(std::toupper(static_cast<unsigned char>(ch)))
+             : '_';
+  }
+  return v;
+}
+
+int CmdCacheUse(CommandContext& ctx, const CacheArgs& a) {
+  if (a.command.empty()) {
+    return ReportError(Status::InvalidArgument("no command: proxima cache use NAME@REV --volume V "
+                                               "-- COMMAND [ARGS...]"));
+  }
+  auto duration = ParseDuration(a.lease, "--lease");
+  if (!duration.ok()) return ReportError(duration.status());
+  auto t = Resolve(ctx, a.spec, a.volume);
+  if (!t.ok()) return ReportError(t.status());
+  CacheServices s = Services(ctx);
+  char host[256] = "?";
+  ::gethostname(host, sizeof(host) - 1);
+  std::string holder = "cache use (pid " + std::to_string(::getpid()) + " on " + host + ")";
+  Result<LeaseRecord> lease = Status::Internal("not run");
+  std::string path;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    Result<FillReport> fill = Status::Internal("not run");
+    {
+      ProgressPrinter printer(&ctx.progress, ctx.env.clock, ShowProgress(ctx));
+      fill = FillCache(s, t->volume, t->rev.dataset, t->rev.commit);
+    }
+    if (!fill.ok()) return ReportError(fill.status());
+    path = fill->path;
+    lease = TakeLease(s, t->volume, t->rev.dataset, t->rev.commit, holder, *duration);
+    // Lost to an eviction between the fill and the lease: fill again.
+    if (lease.ok() || lease.status().code() != StatusCode::kFailedPrecondition) break;
+  }
+  if (!lease.ok()) return ReportError(lease.status());
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread renew([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    auto every = std::chrono::nanoseconds(std::max<int64_t>(*duration / 3, kSecond));
+    while (!cv.wait_for(lock, every, [&] { return done; })) {
+      Status st = RenewLease(s, *lease, *duration);
+      if (!st.ok()) std::fprintf(stderr, "proxima: cannot renew the lease: %s\n", st.message().c_str());
+    }
+  });
+  std::string variable = DataVariable(t->rev.dataset);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv(variable.c_str(), path.c_str(), 1);
+    ::setenv("PROXIMA_DATA", path.c_str(), 1);
+    std::vector<char*> argv;
+    std::vector<std::string> args = a.command;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    std::fprintf(stderr, "proxima: error: cannot run '%s': %s\n", argv[0], std::strerror(errno));
+    _exit(127);
+  }
+  int rc = 1;
+  if (pid < 0) {
+    std::fprintf(stderr, "proxima: error: cannot start the command: %s\n", std::strerror(errno));
+  } else {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  renew.join();
+  if (Status st = ReleaseLease(s, *lease); !st.ok()) {
+    std::fprintf(stderr, "proxima: cannot release the lease (it lapses by itself): %s\n",
+                 st.message().c_str());
+  }
+  return rc;
+}
+
+}  // namespace
+
+void AddCacheCommands(CLI::App& app, CommandContext& ctx, int* rc) {
+  static CacheArgs a;  // outlives parsing, as the callbacks need
+  auto json_flag = [&](CLI::App* cmd) {
+    cmd->add_flag("--json", ctx.json, "Print JSON for scripts");
+  };
+  CLI::App* volume = app.add_subcommand("volume", kVolumeHelp);
+  volume->require_subcommand(1);
+  CLI::App* vadd = volume->add_subcommand("add", "Register a folder on shared storage as a volume");
+  vadd->add_option("NAME", a.name, "Volume name: letters, digits, '.', '_', '-'")->required();
+  vadd->add_option("--path", a.path, "The folder (it must exist)")->required();
+  vadd->add_option("--capacity", a.capacity,
+                   "What caches may use: 500G, 2T, 64Gi (default: the file system's size)");
+  vadd->add_option("--ttl", a.ttl, "Evict caches idle this long (default 1d): 12h, 2d, 1w");
+  vadd->add_option("--high", a.high, "High watermark, a fraction of the capacity (default 0.9)");
+  vadd->add_option("--low", a.low, "Evict down to this fraction (default 0.7)");
+  vadd->add_option("--resource", a.resource, "The compute resource it sits next to");
+  vadd->callback([&, rc] { *rc = CmdVolumeAdd(ctx, a); });
+  CLI::App* vls = volume->add_subcommand("ls", "List volumes with capacity, use and free space");
+  json_flag(vls);
+  vls->callback([&, rc] { *rc = CmdVolumeLs(ctx); });
+  CLI::App* vshow = volume->add_subcommand("show", "A volume's usage, policy and caches");
+  vshow->add_option("NAME", a.name, "Volume")->required();
+  json_flag(vshow);
+  vshow->callback([&, rc] { *rc = CmdVolumeShow(ctx, a.name); });
+  CLI::App* vrm = volume->add_subcommand("rm", "Forget a volume that holds no caches");
+  vrm->add_option("NAME", a.name, "Volume")->required();
+  vrm->callback([&, rc] { *rc = CmdVolumeRm(ctx, a.name); });
+
+  CLI::App* cache = app.add_subcommand("cache", kCacheHelp);
+  cache->require_subcommand(1);
+  auto sub = [&](const char* name, const char* help, bool needs_spec = true) {
+    CLI::App* cmd = cache->add_subcommand(name, help);
+    if (needs_spec) {
+      cmd->add_option("NAME[@REV]", a.spec, "Dataset and commit (default: head)")->required();
+      cmd->add_option("--volume", a.volume, "The volume")->required();
+    }
+    return cmd;
+  };
+  CLI::App* add = sub("add", "Fill a cache of a commit on a volume (in the background)");
+  add->add_flag("--wait", a.wait, "Fill it now, with progress, and print its path when ready");
+  json_flag(add);
+  add->callback([&, rc] { *rc = CmdCacheAdd(ctx, a); });
+  CLI::App* ls = sub("ls", "List caches with state, size and last use", false);
+  ls->add_option("--volume", a.volume, "Only this volume");
+  json_flag(ls);
+  ls->callback([&, rc] { *rc = CmdCacheLs(ctx, a.volume); });
+  CLI::App* show = sub("show", "A cache's state, progress, path and readers");
+  json_flag(show);
+  show->callback([&, rc] { *rc = CmdCacheShow(ctx, a); });
+  CLI::App* rm = sub("rm", "Evict a cache now");
+  rm->add_flag("--force", a.force, "Even while leased (its readers lose their files)");
+  rm->callback([&, rc] { *rc = CmdCacheRm(ctx, a); });
+  CLI::App* pin = sub("pin", "Keep a cache: eviction leaves it alone");
+  pin->callback([&, rc] { *rc = CmdCachePin(ctx, a, true); });
+  CLI::App* unpin = sub("unpin", "Let eviction take a cache again");
+  unpin->callback([&, rc] { *rc = CmdCachePin(ctx, a, false); });
+  CLI::App* use = sub("use", "Run a command with a cache, holding a lease while it runs");
+  use->add_option("--lease", a.lease, "Lease length, renewed every third of it (default 5m)");
+  use->add_option("COMMAND", a.command, "The command and its arguments, after --")->required();
+  use->callback([&, rc] { *rc = CmdCacheUse(ctx, a); });
+  CLI::App* gc = sub("gc", "Evict idle caches and those above the watermark; free pool files",
+                     false);
+  gc->add_option("--volume", a.volume, "The volume")->required();
+  gc->add_flag("--dry-run", a.dry_run, "Say what would go and why, remove nothing");
+  json_flag(gc);
+  gc->callback([&, rc] { *rc = CmdCacheGc(ctx, a); });
+  CLI::App* verify = sub("verify", "Read every file of a cache and check it against its hash");
+  json_flag(verify);
+  verify->callback([&, rc] { *rc = CmdCacheVerify(ctx, a); });
+}
+
+}  // namespace proxima
