@@ -55,12 +55,23 @@ Result<int64_t> ParseDuration(std::string_view text, std::string_view what) {
   if (!SplitNumber(text, &n, &unit) || unit.size() != 1) return bad();
   double seconds = 0;
   switch (unit[0]) {
-    case 's': seconds = n; break;
-    case 'm': seconds = n * 60; break;
-    case 'h': seconds = n * 3600; break;
-    case 'd': seconds = n * 86400; break;
-    case 'w': seconds = n * 7 * 86400; break;
-    default: return bad();
+    case 's':
+      seconds = n;
+      break;
+    case 'm':
+      seconds = n * 60;
+      break;
+    case 'h':
+      seconds = n * 3600;
+      break;
+    case 'd':
+      seconds = n * 86400;
+      break;
+    case 'w':
+      seconds = n * 7 * 86400;
+      break;
+    default:
+      return bad();
   }
   if (seconds * 1e9 >= 9.2e18) return bad();
   return static_cast<int64_t>(std::llround(seconds * 1e9));

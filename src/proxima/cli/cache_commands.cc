@@ -74,8 +74,8 @@ std::string Ago(int64_t now, int64_t then) {
 std::string Percent(uint64_t part, uint64_t whole) {
   if (whole == 0) return "-";
   char buf[16];
-  std::snprintf(buf, sizeof(buf), "%.0f%%", 100.0 * static_cast<double>(part) /
-                                               static_cast<double>(whole));
+  std::snprintf(buf, sizeof(buf), "%.0f%%",
+                100.0 * static_cast<double>(part) / static_cast<double>(whole));
   return buf;
 }
 
@@ -89,9 +89,12 @@ std::string StateText(const CacheRecord& c, bool stalled) {
 }
 
 json VolumeJson(const VolumeRecord& v) {
-  return {{"name", v.name},         {"path", v.path},
-          {"resource", v.resource}, {"capacity_bytes", v.capacity_bytes},
-          {"ttl_seconds", v.ttl_ns / kSecond}, {"high", v.high},
+  return {{"name", v.name},
+          {"path", v.path},
+          {"resource", v.resource},
+          {"capacity_bytes", v.capacity_bytes},
+          {"ttl_seconds", v.ttl_ns / kSecond},
+          {"high", v.high},
           {"low", v.low}};
 }
 
@@ -128,7 +131,8 @@ Result<Target> Resolve(CommandContext& ctx, const std::string& spec, const std::
 
 CacheServices Services(CommandContext& ctx) {
   CacheServices s{ctx.repo(), ctx.caches(), *ctx.env.clock, ctx.threads, &ctx.progress, {}};
-  if (s.threads <= 0) s.threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  if (s.threads <= 0)
+    s.threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   if (!ctx.quiet) {
     s.note = [](const std::string& what) { std::fprintf(stderr, "proxima: %s\n", what.c_str()); };
   }
@@ -149,8 +153,8 @@ int CmdVolumeAdd(CommandContext& ctx, const CacheArgs& a) {
   }
   char resolved[PATH_MAX];
   if (::realpath(a.path.c_str(), resolved) == nullptr) {
-    return ReportError(ErrnoStatus(errno, "volume '" + a.name + "': cannot use --path '" +
-                                              a.path + "'"));
+    return ReportError(
+        ErrnoStatus(errno, "volume '" + a.name + "': cannot use --path '" + a.path + "'"));
   }
   v.path = resolved;
   v.resource = a.resource;
@@ -199,8 +203,10 @@ int CmdVolumeLs(CommandContext& ctx) {
       json j = VolumeJson(v);
       j["caches"] = n;
       if (usage.ok()) {
-        j["usage"] = {{"capacity", usage->capacity}, {"used", usage->used},
-                      {"free", usage->free},         {"pool_bytes", usage->pool_bytes}};
+        j["usage"] = {{"capacity", usage->capacity},
+                      {"used", usage->used},
+                      {"free", usage->free},
+                      {"pool_bytes", usage->pool_bytes}};
       } else {
         j["error"] = usage.status().message();
       }
@@ -244,9 +250,12 @@ int CmdVolumeShow(CommandContext& ctx, const std::string& name) {
   for (const CacheRecord& c : *caches) committed += c.bytes;
   if (ctx.json) {
     json j = VolumeJson(*v);
-    j["usage"] = {{"capacity", usage->capacity},   {"used", usage->used},
-                  {"free", usage->free},           {"pool_bytes", usage->pool_bytes},
-                  {"pool_files", usage->pool_files}, {"committed_bytes", committed}};
+    j["usage"] = {{"capacity", usage->capacity},
+                  {"used", usage->used},
+                  {"free", usage->free},
+                  {"pool_bytes", usage->pool_bytes},
+                  {"pool_files", usage->pool_files},
+                  {"committed_bytes", committed}};
     j["caches"] = json::array();
     for (const CacheRecord& c : *caches) {
       json cj = CacheJson(c, vol->TreePath(c.dataset, c.commit), now);
@@ -257,28 +266,31 @@ int CmdVolumeShow(CommandContext& ctx, const std::string& name) {
     return 0;
   }
   constexpr int kBar = 40;
-  double used = usage->capacity == 0 ? 0
-                                     : static_cast<double>(usage->used) /
-                                           static_cast<double>(usage->capacity);
+  double used = usage->capacity == 0
+                    ? 0
+                    : static_cast<double>(usage->used) / static_cast<double>(usage->capacity);
   int filled = std::clamp(static_cast<int>(used * kBar + 0.5), 0, kBar);
   int high_at = std::clamp(static_cast<int>(v->high * kBar), 0, kBar - 1);
   std::string bar;
   for (int i = 0; i < kBar; ++i) bar += i == high_at ? '|' : i < filled ? '#' : '.';
   std::printf("volume    %s  %s  (next to %s)\n", v->name.c_str(), v->path.c_str(),
               v->resource.c_str());
-  std::printf("capacity  [%s] %s used\n", bar.c_str(), Percent(usage->used, usage->capacity).c_str());
+  std::printf("capacity  [%s] %s used\n", bar.c_str(),
+              Percent(usage->used, usage->capacity).c_str());
   std::printf("          %s of %s used, %s free%s\n", HumanBytes(usage->used).c_str(),
               HumanBytes(usage->capacity).c_str(), HumanBytes(usage->free).c_str(),
               v->capacity_bytes == 0 ? " (the file system's own figures)" : "");
-  std::printf("pool      %s in %s files; caches commit %s (%s saved by sharing)\n",
-              HumanBytes(usage->pool_bytes).c_str(), Grouped(usage->pool_files).c_str(),
-              HumanBytes(committed).c_str(),
-              HumanBytes(committed > usage->pool_bytes ? committed - usage->pool_bytes : 0)
-                  .c_str());
-  std::printf("policy    evict after %s idle; above %s evict down to %s ('|' marks the high "
-              "watermark)\n",
-              FormatDuration(v->ttl_ns).c_str(), Percent(static_cast<uint64_t>(v->high * 1000), 1000).c_str(),
-              Percent(static_cast<uint64_t>(v->low * 1000), 1000).c_str());
+  std::printf(
+      "pool      %s in %s files; caches commit %s (%s saved by sharing)\n",
+      HumanBytes(usage->pool_bytes).c_str(), Grouped(usage->pool_files).c_str(),
+      HumanBytes(committed).c_str(),
+      HumanBytes(committed > usage->pool_bytes ? committed - usage->pool_bytes : 0).c_str());
+  std::printf(
+      "policy    evict after %s idle; above %s evict down to %s ('|' marks the high "
+      "watermark)\n",
+      FormatDuration(v->ttl_ns).c_str(),
+      Percent(static_cast<uint64_t>(v->high * 1000), 1000).c_str(),
+      Percent(static_cast<uint64_t>(v->low * 1000), 1000).c_str());
   if (caches->empty()) {
     std::printf("caches    none ('proxima cache add NAME@REV --volume %s')\n", v->name.c_str());
     return 0;
@@ -301,8 +313,7 @@ int CmdVolumeRm(CommandContext& ctx, const std::string& name) {
   if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
   if (Status s = ctx.caches().DeleteVolume(name); !s.ok()) return ReportError(s);
   if (!ctx.quiet) {
-    std::printf("volume %s removed from the catalog (its folder is left as it is)\n",
-                name.c_str());
+    std::printf("volume %s removed from the catalog (its folder is left as it is)\n", name.c_str());
   }
   return 0;
 }
@@ -316,8 +327,8 @@ Result<pid_t> FillInBackground(CommandContext& ctx, const Target& t, const Cache
   PROXIMA_RETURN_IF_ERROR(MakeDirs(logs));
   std::string log = logs + "/" + t.rev.dataset + "@" + t.rev.commit.Hex() + ".log";
   std::string spec = t.rev.dataset + "@" + t.rev.commit.Hex();
-  std::vector<std::string> args = {"proxima", "-q", "cache", "add", spec, "--volume",
-                                   t.volume.name, "--wait"};
+  std::vector<std::string> args = {"proxima", "-q",       "cache",       "add",
+                                   spec,      "--volume", t.volume.name, "--wait"};
   if (ctx.threads > 0) args.insert(args.begin() + 1, {"-j", std::to_string(ctx.threads)});
   pid_t pid = ::fork();
   if (pid < 0) return ErrnoStatus(errno, "cannot start a background fill");
@@ -356,13 +367,15 @@ int CmdCacheAdd(CommandContext& ctx, const CacheArgs& a) {
     auto pid = FillInBackground(ctx, *t, *vol);
     if (!pid.ok()) return ReportError(pid.status());
     if (ctx.json) {
-      std::printf("%s\n", json({{"state", "queued"}, {"path", path}, {"pid", *pid}}).dump().c_str());
+      std::printf("%s\n",
+                  json({{"state", "queued"}, {"path", path}, {"pid", *pid}}).dump().c_str());
     } else if (!ctx.quiet) {
-      std::printf("%s@%s queued on volume %s: filling in the background (pid %d)\n"
-                  "  progress: proxima cache show %s@%s --volume %s\n  path when ready: %s\n",
-                  t->rev.dataset.c_str(), t->rev.commit.ShortHex().c_str(),
-                  t->volume.name.c_str(), static_cast<int>(*pid), t->rev.dataset.c_str(),
-                  t->rev.commit.ShortHex().c_str(), t->volume.name.c_str(), path.c_str());
+      std::printf(
+          "%s@%s queued on volume %s: filling in the background (pid %d)\n"
+          "  progress: proxima cache show %s@%s --volume %s\n  path when ready: %s\n",
+          t->rev.dataset.c_str(), t->rev.commit.ShortHex().c_str(), t->volume.name.c_str(),
+          static_cast<int>(*pid), t->rev.dataset.c_str(), t->rev.commit.ShortHex().c_str(),
+          t->volume.name.c_str(), path.c_str());
     }
     return 0;
   }
@@ -378,17 +391,19 @@ int CmdCacheAdd(CommandContext& ctx, const CacheArgs& a) {
     j["files_reused"] = r->files_reused;
     j["files_fetched"] = r->files_fetched;
     j["bytes_fetched"] = r->bytes_fetched;
+    j["bytes_rehashed"] = r->bytes_rehashed;
     j["copies"] = r->copies;
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
   if (!ctx.quiet && r->filled) {
-    std::fprintf(stderr, "proxima: cached %s files (%s): %s downloaded, %s files shared with "
-                         "other caches%s\n",
-                 Grouped(r->cache.files).c_str(), HumanBytes(r->cache.bytes).c_str(),
-                 HumanBytes(r->bytes_fetched).c_str(), Grouped(r->files_reused).c_str(),
-                 r->copies > 0 ? (", " + Grouped(r->copies) + " copied (no hard links)").c_str()
-                               : "");
+    std::fprintf(
+        stderr,
+        "proxima: cached %s files (%s): %s downloaded, %s files shared with "
+        "other caches%s\n",
+        Grouped(r->cache.files).c_str(), HumanBytes(r->cache.bytes).c_str(),
+        HumanBytes(r->bytes_fetched).c_str(), Grouped(r->files_reused).c_str(),
+        r->copies > 0 ? (", " + Grouped(r->copies) + " copied (no hard links)").c_str() : "");
   }
   std::printf("%s\n", r->path.c_str());
   return 0;
@@ -428,8 +443,8 @@ int CmdCacheLs(CommandContext& ctx, const std::string& volume) {
     std::printf("%-12s %-28s %-12s %10s %10s %-14s %s\n", c.volume.c_str(), ShortName(c).c_str(),
                 StateText(c, false).c_str(), Grouped(c.files).c_str(), HumanBytes(c.bytes).c_str(),
                 Ago(now, c.last_used_unix_ns).c_str(),
-                c.state == CacheState::kReady ? path.c_str()
-                : stalled                     ? "(stalled: 'proxima cache add' resumes it)"
+                c.state == CacheState::kReady    ? path.c_str()
+                : stalled                        ? "(stalled: 'proxima cache add' resumes it)"
                 : c.state == CacheState::kFailed ? c.reason.c_str()
                                                  : "");
   }
@@ -468,8 +483,8 @@ int CmdCacheShow(CommandContext& ctx, const CacheArgs& a) {
     j["stalled"] = stalled;
     j["leases"] = json::array();
     for (const LeaseRecord* l : mine) {
-      j["leases"].push_back({{"id", l->id}, {"holder", l->holder},
-                             {"expires", FormatUtc(l->expires_unix_ns)}});
+      j["leases"].push_back(
+          {{"id", l->id}, {"holder", l->holder}, {"expires", FormatUtc(l->expires_unix_ns)}});
     }
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
@@ -516,12 +531,12 @@ int CmdCacheRm(CommandContext& ctx, const CacheArgs& a) {
 int CmdCachePin(CommandContext& ctx, const CacheArgs& a, bool pin) {
   auto t = Resolve(ctx, a.spec, a.volume);
   if (!t.ok()) return ReportError(t.status());
-  auto r = UpdateCacheRow(ctx.caches(), a.volume, t->rev.dataset, t->rev.commit,
-                          [&](CacheRecord& c) {
-                            if (c.pinned == pin) return false;
-                            c.pinned = pin;
-                            return true;
-                          });
+  auto r =
+      UpdateCacheRow(ctx.caches(), a.volume, t->rev.dataset, t->rev.commit, [&](CacheRecord& c) {
+        if (c.pinned == pin) return false;
+        c.pinned = pin;
+        return true;
+      });
   if (!r.ok()) return ReportError(r.status());
   if (!ctx.quiet) {
     std::printf("%s@%s on volume %s is %s\n", t->rev.dataset.c_str(),
@@ -580,13 +595,15 @@ int CmdCacheVerify(CommandContext& ctx, const CacheArgs& a) {
   }
   if (!r.ok()) return ReportError(r.status());
   if (ctx.json) {
-    std::printf("%s\n", json({{"files", r->files}, {"bytes", r->bytes}, {"damaged", r->damaged}})
-                            .dump(2)
-                            .c_str());
+    std::printf(
+        "%s\n",
+        json({{"files", r->files}, {"bytes", r->bytes}, {"damaged", r->damaged}}).dump(2).c_str());
   } else {
     for (const std::string& d : r->damaged) std::printf("damaged: %s\n", d.c_str());
-    std::printf("%s files (%s) checked, %s damaged\n", Grouped(r->files).c_str(),
-                HumanBytes(r->bytes).c_str(), Grouped(r->damaged.size()).c_str());
+    if (!ctx.quiet || !r->damaged.empty()) {
+      std::printf("%s files (%s) checked, %s damaged\n", Grouped(r->files).c_str(),
+                  HumanBytes(r->bytes).c_str(), Grouped(r->damaged.size()).c_str());
+    }
   }
   if (!r->damaged.empty()) {
     std::fprintf(stderr,
@@ -612,8 +629,9 @@ std::string DataVariable(const std::string& dataset) {
 
 int CmdCacheUse(CommandContext& ctx, const CacheArgs& a) {
   if (a.command.empty()) {
-    return ReportError(Status::InvalidArgument("no command: proxima cache use NAME@REV --volume V "
-                                               "-- COMMAND [ARGS...]"));
+    return ReportError(
+        Status::InvalidArgument("no command: proxima cache use NAME@REV --volume V "
+                                "-- COMMAND [ARGS...]"));
   }
   auto duration = ParseDuration(a.lease, "--lease");
   if (!duration.ok()) return ReportError(duration.status());
@@ -646,7 +664,8 @@ int CmdCacheUse(CommandContext& ctx, const CacheArgs& a) {
     auto every = std::chrono::nanoseconds(std::max<int64_t>(*duration / 3, kSecond));
     while (!cv.wait_for(lock, every, [&] { return done; })) {
       Status st = RenewLease(s, *lease, *duration);
-      if (!st.ok()) std::fprintf(stderr, "proxima: cannot renew the lease: %s\n", st.message().c_str());
+      if (!st.ok())
+        std::fprintf(stderr, "proxima: cannot renew the lease: %s\n", st.message().c_str());
     }
   });
   std::string variable = DataVariable(t->rev.dataset);
@@ -746,8 +765,8 @@ void AddCacheCommands(CLI::App& app, CommandContext& ctx, int* rc) {
   use->add_option("--lease", a.lease, "Lease length, renewed every third of it (default 5m)");
   use->add_option("COMMAND", a.command, "The command and its arguments, after --")->required();
   use->callback([&, rc] { *rc = CmdCacheUse(ctx, a); });
-  CLI::App* gc = sub("gc", "Evict idle caches and those above the watermark; free pool files",
-                     false);
+  CLI::App* gc =
+      sub("gc", "Evict idle caches and those above the watermark; free pool files", false);
   gc->add_option("--volume", a.volume, "The volume")->required();
   gc->add_flag("--dry-run", a.dry_run, "Say what would go and why, remove nothing");
   json_flag(gc);

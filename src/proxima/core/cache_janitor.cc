@@ -66,6 +66,22 @@ uint64_t ExclusiveBytes(const std::string& tree) {
 // Removes pool files that no tree links, temporary files and trash. Needs
 // the pool lock exclusively: no fill is running.
 Status SweepPool(const CacheVolume& vol, GcReport* report) {
+  // Trees of fills that were killed (their lock is free) hold links that
+  // keep pool files alive; the next fill of the commit builds its tree anew.
+  std::string fills = JoinPath(vol.path(), ".proxima/fills");
+  if (DIR* d = ::opendir(fills.c_str())) {
+    std::vector<std::string> names;
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] != '.') names.push_back(e->d_name);
+    }
+    ::closedir(d);
+    for (const std::string& n : names) {
+      PROXIMA_ASSIGN_OR_RETURN(auto lock,
+                               FileLock::Take(JoinPath(vol.path(), ".proxima/locks/" + n),
+                                              FileLock::Mode::kExclusive, false));
+      if (lock != nullptr) PROXIMA_RETURN_IF_ERROR(RemoveTree(fills + "/" + n));
+    }
+  }
   for (const std::string& dir : {vol.TmpDir(), vol.TrashDir()}) {
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) continue;
