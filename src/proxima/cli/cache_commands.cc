@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "proxima/base/file_util.h"
+#include "proxima/base/parallel.h"
 #include "proxima/base/units.h"
 #include "proxima/cli/context.h"
 #include "proxima/cli/output.h"
@@ -131,8 +132,7 @@ Result<Target> Resolve(CommandContext& ctx, const std::string& spec, const std::
 
 CacheServices Services(CommandContext& ctx) {
   CacheServices s{ctx.repo(), ctx.caches(), *ctx.env.clock, ctx.threads, &ctx.progress, {}};
-  if (s.threads <= 0)
-    s.threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  if (s.threads <= 0) s.threads = DefaultThreads();  // I/O bound: several per core
   if (!ctx.quiet) {
     s.note = [](const std::string& what) { std::fprintf(stderr, "proxima: %s\n", what.c_str()); };
   }
