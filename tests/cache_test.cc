@@ -15,6 +15,7 @@
 #include "proxima/core/cache_volume.h"
 #include "proxima/core/fs_ops.h"
 #include "proxima/core/sync.h"
+#include "proxima/server/cache_janitor_thread.h"
 #include "test_util.h"
 
 namespace proxima {
@@ -297,6 +298,27 @@ TEST_F(CacheTest, LeasedAndPinnedCachesStayUntilTheLeaseLapses) {
   ASSERT_EQ(after->evictions.size(), 1u);
   EXPECT_EQ(after->evictions[0].commit, c1_);
   EXPECT_TRUE(std::filesystem::exists(Tree(c2)));
+}
+
+TEST_F(CacheTest, TheHubsJanitorEvictsIdleCachesAndSkipsVolumesItCannotReach) {
+  ASSERT_TRUE(Fill(c1_).ok());
+  VolumeRecord elsewhere;
+  elsewhere.name = "elsewhere";
+  elsewhere.path = "/nonexistent/volume";
+  ASSERT_TRUE(catalog_->CreateVolume(elsewhere).ok());
+  std::vector<std::string> lines;
+  CacheJanitorThread janitor(catalog_.get(), repo_.get(), &clock_, 0,
+                             [&](const std::string& line) { lines.push_back(line); });
+  janitor.RunOnce();
+  EXPECT_TRUE(std::filesystem::exists(Tree(c1_))) << "a fresh cache stays";
+  clock_.Advance(25 * kHour);
+  janitor.RunOnce();
+  EXPECT_FALSE(std::filesystem::exists(Tree(c1_)));
+  std::string all;
+  for (const std::string& l : lines) all += l + "\n";
+  EXPECT_NE(all.find("volume 'vol': evicted ds@" + c1_.ShortHex()), std::string::npos) << all;
+  EXPECT_NE(all.find("volume 'elsewhere' is not mounted here"), std::string::npos) << all;
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), lines[0]), 1) << "said once: " << all;
 }
 
 TEST_F(CacheTest, ALeaseCannotBeTakenOnACacheThatIsNotReady) {

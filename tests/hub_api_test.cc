@@ -168,6 +168,22 @@ TEST_F(HubApiTest, EveryEndpointChecksItsCaller) {
        0},
       {"POST", "/api/v1/objects/urls", R"({"method":"GET","keys":[")" + commit_key_ + "\"]}",
        "reader", 412, "stranger", 403},
+      {"POST", "/api/v1/volumes", R"({"name":"nfs1","path":"/mnt/nfs1"})", "admin", 201, "owner",
+       403},
+      {"GET", "/api/v1/volumes", "", "stranger", 200, "", 0},
+      {"GET", "/api/v1/volumes/nfs1", "", "stranger", 200, "", 0},
+      {"PUT", "/api/v1/volumes/nfs1/caches/ds/" + commit_id, R"({"state":"queued","version":0})",
+       "reader", 200, "stranger", 404},
+      {"GET", "/api/v1/volumes/nfs1/caches/ds/" + commit_id, "", "reader", 200, "stranger", 404},
+      {"GET", "/api/v1/volumes/nfs1/caches", "", "stranger", 200, "", 0},
+      {"PUT", "/api/v1/volumes/nfs1/leases/l1",
+       R"({"dataset":"ds","commit":")" + commit_id + R"(","holder":"job 7","expires_unix_ns":5})",
+       "reader", 200, "stranger", 404},
+      {"GET", "/api/v1/volumes/nfs1/leases", "", "stranger", 200, "", 0},
+      {"DELETE", "/api/v1/volumes/nfs1/leases/l1", "", "reader", 200, "stranger", 404},
+      {"DELETE", "/api/v1/volumes/nfs1/caches/ds/" + commit_id + "?version=1", "", "reader", 200,
+       "stranger", 404},
+      {"DELETE", "/api/v1/volumes/nfs1", "", "admin", 200, "owner", 403},
       {"GET", "/api/v1/users", "", "admin", 200, "owner", 403},
       {"POST", "/api/v1/users", R"({"name":"newbie"})", "admin", 201, "owner", 403},
       {"GET", "/api/v1/users/reader", "", "reader", 200, "owner", 404},
@@ -209,6 +225,48 @@ TEST_F(HubApiTest, EveryEndpointChecksItsCaller) {
   EXPECT_NE(metrics.find("proxima_http_requests_total{route=\"/api/v1/datasets/([^/]+)\""),
             std::string::npos);
   EXPECT_NE(metrics.find("proxima_catalog_rows{kind=\"users\"}"), std::string::npos);
+}
+
+TEST_F(HubApiTest, CacheRowsMoveByCompareAndSwapAndStayInvisibleToStrangers) {
+  ASSERT_EQ(Call(admin_, "POST", "/api/v1/volumes", R"({"name":"v","path":"/v"})").first, 201);
+  std::string commit = std::string(64, 'a');
+  std::string path = "/api/v1/volumes/v/caches/ds/" + commit;
+  auto [s1, b1] = Call(tokens_["reader"], "PUT", path, R"({"state":"filling","version":0})");
+  ASSERT_EQ(s1, 200) << b1;
+  EXPECT_EQ(json::parse(b1).value("version", 0), 1);
+  // A second writer that read no row loses.
+  auto [s2, b2] = Call(tokens_["writer"], "PUT", path, R"({"state":"filling","version":0})");
+  EXPECT_EQ(s2, 412) << b2;
+  EXPECT_EQ(Code(b2), "FailedPrecondition");
+  auto [s3, b3] =
+      Call(tokens_["writer"], "PUT", path, R"({"state":"ready","files":3,"bytes":30,"version":1})");
+  EXPECT_EQ(s3, 200) << b3;
+  auto [s4, b4] = Call(tokens_["reader"], "GET", "/api/v1/volumes/v/caches");
+  ASSERT_EQ(s4, 200);
+  ASSERT_EQ(json::parse(b4)["items"].size(), 1u);
+  EXPECT_EQ(json::parse(b4)["items"][0].value("state", ""), "ready");
+  EXPECT_EQ(json::parse(b4)["items"][0].value("files", 0), 3);
+  auto [s5, b5] = Call(tokens_["stranger"], "GET", "/api/v1/volumes/v/caches");
+  ASSERT_EQ(s5, 200);
+  EXPECT_TRUE(json::parse(b5)["items"].empty()) << "a stranger sees no cache of 'ds'";
+  // Bad input names the field.
+  for (const char* bad :
+       {R"({"state":"cooking","version":1})", R"({"state":"ready"})",
+        R"({"state":"ready","version":-1})", R"({"state":"ready","version":1,"files":"3"})",
+        R"({"state":"ready","version":1,"colour":"red"})"}) {
+    auto [s, b] = Call(tokens_["reader"], "PUT", path, bad);
+    EXPECT_EQ(s, 400) << bad << ": " << b;
+  }
+  for (const char* bad : {R"({"name":"w","path":"relative"})", R"({"name":"../w","path":"/w"})",
+                          R"({"name":"w","path":"/w","high":0.5,"low":0.6})",
+                          R"({"name":"w","path":"/w","ttl_seconds":0})"}) {
+    auto [s, b] = Call(admin_, "POST", "/api/v1/volumes", bad);
+    EXPECT_EQ(s, 400) << bad << ": " << b;
+  }
+  EXPECT_EQ(Call(admin_, "DELETE", "/api/v1/volumes/v").first, 412) << "it still has a cache";
+  EXPECT_EQ(Call(tokens_["reader"], "DELETE", path + "?version=1").first, 412) << "stale version";
+  EXPECT_EQ(Call(tokens_["reader"], "DELETE", path + "?version=x").first, 400);
+  EXPECT_EQ(Call(tokens_["reader"], "DELETE", path + "?version=2").first, 200);
 }
 
 TEST_F(HubApiTest, AStrangerNeverLearnsADatasetExists) {

@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   using namespace proxima::api;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 10) {
+  switch (data[0] % 13) {
     case 0:
       MustBeCleanError(ParseCreateDataset(in).status());
       break;
@@ -57,6 +57,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       MustBeCleanError(ParsePage(params, 1000).status());
       break;
     }
+    case 9:
+      MustBeCleanError(ParseVolume(in).status());
+      break;
+    case 10:
+      MustBeCleanError(ParseCacheRow(in).status());
+      break;
+    case 11:
+      MustBeCleanError(ParseLease(in).status());
+      break;
     default:
       MustBeCleanError(ValidateObjectKey(in));
       MustBeCleanError(ValidateSubject(in));

@@ -278,6 +278,180 @@ class HubObjectStore : public ObjectStore {
       urls_;
 };
 
+// Volumes, caches and leases through the hub (api_caches.cc): the same
+// compare-and-swap as the embedded catalog, checked by the hub.
+class HubCacheCatalog : public CacheCatalog {
+ public:
+  explicit HubCacheCatalog(std::shared_ptr<HubClient> hub) : hub_(std::move(hub)) {}
+
+  Status CreateVolume(const VolumeRecord& v) override {
+    json body = {{"name", v.name},
+                 {"path", v.path},
+                 {"resource", v.resource},
+                 {"capacity_bytes", v.capacity_bytes},
+                 {"ttl_seconds", v.ttl_ns / 1'000'000'000},
+                 {"high", v.high},
+                 {"low", v.low}};
+    return hub_->Call("POST", "/api/v1/volumes", body.dump()).status();
+  }
+
+  Result<VolumeRecord> GetVolume(std::string_view name) override {
+    PROXIMA_ASSIGN_OR_RETURN(std::string body,
+                             hub_->Call("GET", "/api/v1/volumes/" + std::string(name)));
+    PROXIMA_ASSIGN_OR_RETURN(json doc, ParseJson(body, "a volume lookup"));
+    return Volume(doc);
+  }
+
+  Result<std::vector<VolumeRecord>> ListVolumes() override {
+    std::vector<VolumeRecord> out;
+    PROXIMA_RETURN_IF_ERROR(ForEachPage(*hub_, "/api/v1/volumes?", [&](const json& item) {
+      out.push_back(Volume(item));
+      return Status::Ok();
+    }));
+    return out;
+  }
+
+  Status DeleteVolume(std::string_view name) override {
+    return hub_->Call("DELETE", "/api/v1/volumes/" + std::string(name)).status();
+  }
+
+  Result<std::optional<CacheRecord>> GetCache(std::string_view volume, std::string_view dataset,
+                                              const ObjectId& commit) override {
+    Result<std::string> body = hub_->Call("GET", CachePath(volume, dataset, commit));
+    if (body.status().IsNotFound()) {
+      // An unknown volume is an error; an absent cache is not.
+      PROXIMA_RETURN_IF_ERROR(GetVolume(volume).status());
+      return std::optional<CacheRecord>();
+    }
+    PROXIMA_RETURN_IF_ERROR(body.status());
+    PROXIMA_ASSIGN_OR_RETURN(json doc, ParseJson(*body, "a cache lookup"));
+    PROXIMA_ASSIGN_OR_RETURN(CacheRecord c, Cache(doc));
+    return std::optional<CacheRecord>(std::move(c));
+  }
+
+  Result<std::vector<CacheRecord>> ListCaches(std::string_view volume) override {
+    std::vector<std::string> names;
+    if (volume.empty()) {
+      PROXIMA_ASSIGN_OR_RETURN(std::vector<VolumeRecord> all, ListVolumes());
+      for (const VolumeRecord& v : all) names.push_back(v.name);
+    } else {
+      names.emplace_back(volume);
+    }
+    std::vector<CacheRecord> out;
+    for (const std::string& name : names) {
+      PROXIMA_RETURN_IF_ERROR(
+          ForEachPage(*hub_, "/api/v1/volumes/" + name + "/caches?", [&](const json& item) {
+            PROXIMA_ASSIGN_OR_RETURN(CacheRecord c, Cache(item));
+            out.push_back(std::move(c));
+            return Status::Ok();
+          }));
+    }
+    return out;
+  }
+
+  Result<int64_t> PutCache(const CacheRecord& c) override {
+    json body = {{"state", CacheStateName(c.state)},
+                 {"files", c.files},
+                 {"bytes", c.bytes},
+                 {"done_bytes", c.done_bytes},
+                 {"fetched_bytes", c.fetched_bytes},
+                 {"reason", c.reason},
+                 {"created_unix_ns", c.created_unix_ns},
+                 {"last_used_unix_ns", c.last_used_unix_ns},
+                 {"pinned", c.pinned},
+                 {"version", c.version}};
+    PROXIMA_ASSIGN_OR_RETURN(
+        std::string answer,
+        hub_->Call("PUT", CachePath(c.volume, c.dataset, c.commit), body.dump()));
+    PROXIMA_ASSIGN_OR_RETURN(json doc, ParseJson(answer, "a cache update"));
+    return doc.value("version", int64_t{0});
+  }
+
+  Status DeleteCache(std::string_view volume, std::string_view dataset, const ObjectId& commit,
+                     int64_t version) override {
+    return hub_
+        ->Call("DELETE", CachePath(volume, dataset, commit) + "?version=" + std::to_string(version))
+        .status();
+  }
+
+  Status PutLease(const LeaseRecord& l) override {
+    json body = {{"dataset", l.dataset},
+                 {"commit", l.commit.Hex()},
+                 {"holder", l.holder},
+                 {"expires_unix_ns", l.expires_unix_ns}};
+    return hub_->Call("PUT", "/api/v1/volumes/" + l.volume + "/leases/" + l.id, body.dump())
+        .status();
+  }
+
+  Status DeleteLease(std::string_view id) override {
+    // The hub addresses a lease by its volume; find it among the volumes.
+    PROXIMA_ASSIGN_OR_RETURN(std::vector<VolumeRecord> volumes, ListVolumes());
+    for (const VolumeRecord& v : volumes) {
+      Result<std::string> r =
+          hub_->Call("DELETE", "/api/v1/volumes/" + v.name + "/leases/" + std::string(id));
+      if (!r.status().IsNotFound()) return r.status();
+    }
+    return Status::NotFound("lease '" + std::string(id) + "' does not exist");
+  }
+
+  Result<std::vector<LeaseRecord>> ListLeases(std::string_view volume) override {
+    std::vector<LeaseRecord> out;
+    PROXIMA_RETURN_IF_ERROR(ForEachPage(
+        *hub_, "/api/v1/volumes/" + std::string(volume) + "/leases?", [&](const json& item) {
+          auto id = Hash256::FromHex(StringField(item, "commit"));
+          if (!id) return Status::Unavailable("hub sent a malformed commit id");
+          out.push_back({StringField(item, "id"), StringField(item, "volume"),
+                         StringField(item, "dataset"), *id, StringField(item, "holder"),
+                         item.value("expires_unix_ns", int64_t{0})});
+          return Status::Ok();
+        }));
+    return out;
+  }
+
+ private:
+  static std::string CachePath(std::string_view volume, std::string_view dataset,
+                               const ObjectId& commit) {
+    return "/api/v1/volumes/" + std::string(volume) + "/caches/" + std::string(dataset) + "/" +
+           commit.Hex();
+  }
+
+  static VolumeRecord Volume(const json& doc) {
+    VolumeRecord v;
+    v.name = StringField(doc, "name");
+    v.path = StringField(doc, "path");
+    v.resource = StringField(doc, "resource");
+    v.capacity_bytes = doc.value("capacity_bytes", uint64_t{0});
+    v.ttl_ns = doc.value("ttl_seconds", int64_t{0}) * 1'000'000'000;
+    v.high = doc.value("high", 0.9);
+    v.low = doc.value("low", 0.7);
+    v.created_unix_ns = doc.value("created_unix_ns", int64_t{0});
+    return v;
+  }
+
+  static Result<CacheRecord> Cache(const json& doc) {
+    CacheRecord c;
+    c.volume = StringField(doc, "volume");
+    c.dataset = StringField(doc, "dataset");
+    auto id = Hash256::FromHex(StringField(doc, "commit"));
+    auto state = ParseCacheState(StringField(doc, "state"));
+    if (!id || !state) return Status::Unavailable("hub sent a malformed cache row");
+    c.commit = *id;
+    c.state = *state;
+    c.files = doc.value("files", uint64_t{0});
+    c.bytes = doc.value("bytes", uint64_t{0});
+    c.done_bytes = doc.value("done_bytes", uint64_t{0});
+    c.fetched_bytes = doc.value("fetched_bytes", uint64_t{0});
+    c.reason = StringField(doc, "reason");
+    c.created_unix_ns = doc.value("created_unix_ns", int64_t{0});
+    c.last_used_unix_ns = doc.value("last_used_unix_ns", int64_t{0});
+    c.pinned = doc.value("pinned", false);
+    c.version = doc.value("version", int64_t{0});
+    return c;
+  }
+
+  std::shared_ptr<HubClient> hub_;
+};
+
 }  // namespace
 
 std::unique_ptr<RefStore> MakeHubRefStore(std::shared_ptr<HubClient> hub) {
@@ -286,6 +460,10 @@ std::unique_ptr<RefStore> MakeHubRefStore(std::shared_ptr<HubClient> hub) {
 
 std::unique_ptr<ObjectStore> MakeHubObjectStore(std::shared_ptr<HubClient> hub) {
   return std::make_unique<HubObjectStore>(std::move(hub));
+}
+
+std::unique_ptr<CacheCatalog> MakeHubCacheCatalog(std::shared_ptr<HubClient> hub) {
+  return std::make_unique<HubCacheCatalog>(std::move(hub));
 }
 
 }  // namespace proxima

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "proxima/adapters/hub_client.h"
+#include "proxima/ports/cache_catalog.h"
 #include "proxima/ports/object_store.h"
 #include "proxima/ports/ref_store.h"
 
@@ -17,5 +18,9 @@ std::unique_ptr<RefStore> MakeHubRefStore(std::shared_ptr<HubClient> hub);
 // verifies every uploaded object). Keeps `PreferredConcurrency()` requests in
 // flight for bulk work, like a network store.
 std::unique_ptr<ObjectStore> MakeHubObjectStore(std::shared_ptr<HubClient> hub);
+
+// Volumes, caches and leases kept by the hub. Rows move by the hub's
+// compare-and-swap; caches of datasets the caller cannot read are invisible.
+std::unique_ptr<CacheCatalog> MakeHubCacheCatalog(std::shared_ptr<HubClient> hub);
 
 }  // namespace proxima

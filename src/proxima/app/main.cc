@@ -195,11 +195,7 @@ int main(int argc, char** argv) {
   };
   env.open_caches = [&]() -> Result<std::unique_ptr<proxima::CacheCatalog>> {
     PROXIMA_RETURN_IF_ERROR(resolve());
-    if (hub) {
-      return Status::FailedPrecondition(
-          "volumes and caches are kept in the embedded catalog for now: run this command "
-          "without --hub (and without a 'proxima login'), on a machine that mounts the volume");
-    }
+    if (hub) return proxima::MakeHubCacheCatalog(hub);
     PROXIMA_RETURN_IF_ERROR(proxima::MakeDirs(env.home));
     PROXIMA_ASSIGN_OR_RETURN(
         auto catalog, proxima::OpenSqliteCatalog(env.home + "/catalog.db", clock.NowUnixNanos()));

@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "proxima/base/units.h"
+
 namespace proxima {
 
 namespace {
@@ -112,11 +114,26 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
                 "catalog_connections, verify_uploads)");
           }
         }
+      } else if (key == "caches" && v.IsMap()) {
+        for (const auto& c : v) {
+          std::string k = c.first.as<std::string>();
+          if (k == "janitor_interval" && c.second.IsScalar()) {
+            std::string text = c.second.as<std::string>();
+            if (text == "off" || text == "0") {
+              config.options.janitor_interval_ns = 0;
+            } else {
+              PROXIMA_ASSIGN_OR_RETURN(config.options.janitor_interval_ns,
+                                       ParseDuration(text, where + "." + k));
+            }
+          } else {
+            return Status::InvalidArgument(where + "." + k + ": unknown (known: janitor_interval)");
+          }
+        }
       } else {
         return Status::InvalidArgument(
             where +
             ": unknown setting or wrong type (known: listen, catalog, store, tls.cert, "
-            "tls.key, limits.*)");
+            "tls.key, limits.*, caches.janitor_interval)");
       }
     }
   } catch (const YAML::Exception& e) {

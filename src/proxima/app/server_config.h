@@ -23,6 +23,8 @@ namespace proxima {
 //     threads: 64
 //     catalog_connections: 48
 //     verify_uploads: blobs           or trailers (trusted writers; faster)
+//   caches:
+//     janitor_interval: 10m           how often the cache janitor runs; off: never
 //
 // Unknown keys and malformed values are errors naming the file and line.
 struct ServerConfig {

@@ -330,6 +330,7 @@ Result<pid_t> FillInBackground(CommandContext& ctx, const Target& t, const Cache
   std::vector<std::string> args = {"proxima", "-q",       "cache",       "add",
                                    spec,      "--volume", t.volume.name, "--wait"};
   if (ctx.threads > 0) args.insert(args.begin() + 1, {"-j", std::to_string(ctx.threads)});
+  if (!ctx.env.hub_flag.empty()) args.insert(args.begin() + 1, {"--hub", ctx.env.hub_flag});
   pid_t pid = ::fork();
   if (pid < 0) return ErrnoStatus(errno, "cannot start a background fill");
   if (pid == 0) {

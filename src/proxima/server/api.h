@@ -126,5 +126,6 @@ Json PageOf(std::vector<T> all, KeyFn key, const PageRequest& page, ToJson to_js
 void RegisterDatasetRoutes(Router& router);
 void RegisterObjectRoutes(Router& router);
 void RegisterIdentityRoutes(Router& router);
+void RegisterCacheRoutes(Router& router);
 
 }  // namespace proxima::api

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "proxima/server/api.h"
+#include "proxima/server/cache_janitor_thread.h"
 
 namespace proxima {
 
@@ -69,6 +70,7 @@ struct HubServer::Impl {
   api::Hub hub;
   std::unique_ptr<Repository> repo;
   std::unique_ptr<httplib::Server> http;
+  std::unique_ptr<CacheJanitorThread> janitor;
   std::function<int()> listening_socket;
   std::string request_prefix = RandomHex(3);
   std::atomic<uint64_t> request_counter{0};
@@ -196,6 +198,7 @@ void HubServer::Impl::Configure() {
   api::RegisterDatasetRoutes(router);
   api::RegisterObjectRoutes(router);
   api::RegisterIdentityRoutes(router);
+  api::RegisterCacheRoutes(router);
 }
 
 Status HubServer::Start(const std::string& admin_secret, std::string* new_admin_secret) {
@@ -238,7 +241,12 @@ Status HubServer::Start(const std::string& admin_secret, std::string* new_admin_
 }
 
 Status HubServer::Serve() {
-  if (!impl_->http->listen_after_bind()) {
+  impl_->janitor =
+      std::make_unique<CacheJanitorThread>(impl_->hub.catalog, impl_->repo.get(), impl_->hub.clock,
+                                           impl_->options.janitor_interval_ns, impl_->options.log);
+  bool listened = impl_->http->listen_after_bind();
+  impl_->janitor.reset();
+  if (!listened) {
     return Status::Internal("the HTTP server stopped with an error");
   }
   return Status::Ok();

@@ -25,6 +25,9 @@ struct ServerOptions {
   // Verify every blob of an uploaded pack (true), or only its trailer, for
   // hubs whose writers are trusted (docs/api.md, "Objects").
   bool verify_pack_blobs = true;
+  // How often the cache janitor passes over the volumes this machine
+  // mounts (docs/caches.md); 0: never.
+  int64_t janitor_interval_ns = int64_t{600} * 1'000'000'000;
   // Where request log lines go ("" : nowhere). Called from many threads.
   std::function<void(const std::string& line)> log;
 };

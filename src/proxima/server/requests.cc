@@ -54,6 +54,33 @@ Result<std::optional<ObjectId>> OptionalId(const json& doc, const char* field) {
   return std::optional<ObjectId>(*id);
 }
 
+// An integer field within [lo, hi]; `fallback` when absent.
+Result<int64_t> IntField(const json& doc, const char* field, int64_t lo, int64_t hi,
+                         std::optional<int64_t> fallback) {
+  auto it = doc.find(field);
+  if (it == doc.end()) {
+    if (fallback) return *fallback;
+    return Status::InvalidArgument(std::string("missing field '") + field + "'");
+  }
+  if (!it->is_number_integer() || it->get<int64_t>() < lo || it->get<int64_t>() > hi) {
+    return Status::InvalidArgument(std::string("field '") + field + "' must be an integer from " +
+                                   std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  return it->get<int64_t>();
+}
+
+Result<std::string> TextField(const json& doc, const char* field, size_t max,
+                              std::optional<std::string> fallback) {
+  auto it = doc.find(field);
+  if (it == doc.end() && fallback) return *fallback;
+  PROXIMA_ASSIGN_OR_RETURN(std::string s, RequiredString(doc, field));
+  if (s.size() > max || !IsValidUtf8(s) || s.find('\0') != std::string::npos) {
+    return Status::InvalidArgument(std::string("field '") + field + "' must be UTF-8, at most " +
+                                   std::to_string(max) + " bytes");
+  }
+  return s;
+}
+
 }  // namespace
 
 Status ValidatePrincipalName(std::string_view name, std::string_view what) {
@@ -183,6 +210,88 @@ Result<ObjectUrlsRequest> ParseObjectUrls(std::string_view body) {
     PROXIMA_RETURN_IF_ERROR(ValidateObjectKey(r.keys.back()));
   }
   return r;
+}
+
+Result<VolumeRecord> ParseVolume(std::string_view body) {
+  PROXIMA_ASSIGN_OR_RETURN(
+      json doc, ParseObject(body, {"name", "path", "resource", "capacity_bytes", "ttl_seconds",
+                                   "high", "low"}));
+  VolumeRecord v;
+  PROXIMA_ASSIGN_OR_RETURN(v.name, RequiredString(doc, "name"));
+  PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(v.name, "volume"));
+  PROXIMA_ASSIGN_OR_RETURN(v.path, TextField(doc, "path", 4096, std::nullopt));
+  if (v.path.empty() || v.path[0] != '/') {
+    return Status::InvalidArgument("field 'path' must be an absolute path");
+  }
+  PROXIMA_ASSIGN_OR_RETURN(v.resource, TextField(doc, "resource", 100, std::string("local")));
+  PROXIMA_ASSIGN_OR_RETURN(int64_t capacity,
+                           IntField(doc, "capacity_bytes", 0, INT64_MAX, int64_t{0}));
+  v.capacity_bytes = static_cast<uint64_t>(capacity);
+  constexpr int64_t kTenYears = int64_t{10} * 365 * 24 * 3600;
+  PROXIMA_ASSIGN_OR_RETURN(
+      int64_t ttl, IntField(doc, "ttl_seconds", 1, kTenYears, kDefaultCacheTtlNs / 1'000'000'000));
+  v.ttl_ns = ttl * 1'000'000'000;
+  for (auto [field, target] : {std::pair{"high", &v.high}, std::pair{"low", &v.low}}) {
+    auto it = doc.find(field);
+    if (it == doc.end()) continue;
+    if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() > 1) {
+      return Status::InvalidArgument(std::string("field '") + field +
+                                     "' must be a fraction in (0, 1]");
+    }
+    *target = it->get<double>();
+  }
+  if (!(v.low < v.high)) return Status::InvalidArgument("field 'low' must be below 'high'");
+  return v;
+}
+
+Result<CacheRecord> ParseCacheRow(std::string_view body) {
+  PROXIMA_ASSIGN_OR_RETURN(
+      json doc,
+      ParseObject(body, {"state", "files", "bytes", "done_bytes", "fetched_bytes", "reason",
+                         "created_unix_ns", "last_used_unix_ns", "pinned", "version"}));
+  CacheRecord c;
+  PROXIMA_ASSIGN_OR_RETURN(std::string state, RequiredString(doc, "state"));
+  auto parsed = ParseCacheState(state);
+  if (!parsed) {
+    return Status::InvalidArgument(
+        "field 'state' must be queued, filling, ready, evicting or failed");
+  }
+  c.state = *parsed;
+  int64_t n = 0;
+  PROXIMA_ASSIGN_OR_RETURN(n, IntField(doc, "files", 0, INT64_MAX, int64_t{0}));
+  c.files = static_cast<uint64_t>(n);
+  PROXIMA_ASSIGN_OR_RETURN(n, IntField(doc, "bytes", 0, INT64_MAX, int64_t{0}));
+  c.bytes = static_cast<uint64_t>(n);
+  PROXIMA_ASSIGN_OR_RETURN(n, IntField(doc, "done_bytes", 0, INT64_MAX, int64_t{0}));
+  c.done_bytes = static_cast<uint64_t>(n);
+  PROXIMA_ASSIGN_OR_RETURN(n, IntField(doc, "fetched_bytes", 0, INT64_MAX, int64_t{0}));
+  c.fetched_bytes = static_cast<uint64_t>(n);
+  PROXIMA_ASSIGN_OR_RETURN(c.reason, TextField(doc, "reason", 4096, std::string()));
+  PROXIMA_ASSIGN_OR_RETURN(c.created_unix_ns,
+                           IntField(doc, "created_unix_ns", 0, INT64_MAX, int64_t{0}));
+  PROXIMA_ASSIGN_OR_RETURN(c.last_used_unix_ns,
+                           IntField(doc, "last_used_unix_ns", 0, INT64_MAX, int64_t{0}));
+  if (auto it = doc.find("pinned"); it != doc.end()) {
+    if (!it->is_boolean()) return Status::InvalidArgument("field 'pinned' must be true or false");
+    c.pinned = it->get<bool>();
+  }
+  PROXIMA_ASSIGN_OR_RETURN(c.version, IntField(doc, "version", 0, INT64_MAX - 1, std::nullopt));
+  return c;
+}
+
+Result<LeaseRecord> ParseLease(std::string_view body) {
+  PROXIMA_ASSIGN_OR_RETURN(json doc,
+                           ParseObject(body, {"dataset", "commit", "holder", "expires_unix_ns"}));
+  LeaseRecord l;
+  PROXIMA_ASSIGN_OR_RETURN(l.dataset, RequiredString(doc, "dataset"));
+  PROXIMA_RETURN_IF_ERROR(ValidateDatasetName(l.dataset));
+  PROXIMA_ASSIGN_OR_RETURN(std::optional<ObjectId> commit, OptionalId(doc, "commit"));
+  if (!commit) return Status::InvalidArgument("missing field 'commit'");
+  l.commit = *commit;
+  PROXIMA_ASSIGN_OR_RETURN(l.holder, TextField(doc, "holder", 200, std::nullopt));
+  PROXIMA_ASSIGN_OR_RETURN(l.expires_unix_ns,
+                           IntField(doc, "expires_unix_ns", 0, INT64_MAX, std::nullopt));
+  return l;
 }
 
 Result<PageRequest> ParsePage(const std::multimap<std::string, std::string>& params,

@@ -62,6 +62,15 @@ Result<CreateTokenRequest> ParseCreateToken(std::string_view body);
 Result<ObjectUrlsRequest> ParseObjectUrls(std::string_view body);
 
 // ?after=&limit= : limit 1..max_limit, default min(100, max_limit).
+// POST /api/v1/volumes: name, path (absolute), and optional resource,
+// capacity_bytes, ttl_seconds, high, low.
+Result<VolumeRecord> ParseVolume(std::string_view body);
+// PUT /api/v1/volumes/V/caches/D/C: the row's fields and the version it
+// replaces (0: a new row).
+Result<CacheRecord> ParseCacheRow(std::string_view body);
+// PUT /api/v1/volumes/V/leases/ID: dataset, commit, holder, expires_unix_ns.
+Result<LeaseRecord> ParseLease(std::string_view body);
+
 Result<PageRequest> ParsePage(const std::multimap<std::string, std::string>& params,
                               size_t max_limit);
 
