@@ -82,10 +82,19 @@ class Fill {
 
   Status Run() {
     PROXIMA_RETURN_IF_ERROR(Plan());
-    PROXIMA_RETURN_IF_ERROR(Admit());
     PROXIMA_ASSIGN_OR_RETURN(auto pool_lock,
                              FileLock::Take(vol_.PoolLockPath(), FileLock::Mode::kShared, true));
     PROXIMA_RETURN_IF_ERROR(ClassifyPool());
+    if (Status fits = Admit(); !fits.ok()) {
+      if (fits.code() != StatusCode::kResourceExhausted) return fits;
+      // Make room: the janitor's sweep needs the pool to itself.
+      pool_lock.reset();
+      PROXIMA_RETURN_IF_ERROR(MakeRoom());
+      PROXIMA_ASSIGN_OR_RETURN(pool_lock,
+                               FileLock::Take(vol_.PoolLockPath(), FileLock::Mode::kShared, true));
+      PROXIMA_RETURN_IF_ERROR(ClassifyPool());
+      PROXIMA_RETURN_IF_ERROR(Admit());
+    }
     PROXIMA_RETURN_IF_ERROR(Fetch());
     PROXIMA_RETURN_IF_ERROR(Link());
     return Publish();
@@ -110,29 +119,34 @@ class Fill {
     return Status::Ok();
   }
 
-  // Refuses a cache that cannot fit before anything is written, after
-  // evicting what may be evicted.
+  // Refuses a cache that cannot fit, before anything is written:
+  // ResourceExhausted with the sizes.
   Status Admit() {
     uint64_t need = 0;
     for (const PoolItem& item : items_) {
-      if (!Exists(vol_.PoolPath(item.key))) need += OnDisk(item.file->size);
+      if (!item.present) need += OnDisk(item.file->size);
     }
-    PROXIMA_ASSIGN_OR_RETURN(CacheVolume::Usage usage, vol_.MeasureUsage());
+    PROXIMA_ASSIGN_OR_RETURN(CacheVolume::Usage usage, vol_.MeasureUsage(/*scan_pool=*/false));
+    need_ = need;
     if (need <= usage.free) return Status::Ok();
-    Note("volume '" + vol_.record().name + "' has " + std::to_string(usage.free) +
-         " bytes free and the cache needs " + std::to_string(need) + " more: evicting");
-    GcOptions gc;
-    gc.need_bytes = need;
-    PROXIMA_ASSIGN_OR_RETURN(GcReport freed, CollectGarbage(s_, vol_.record(), gc));
-    report_.evicted += freed.evictions.size();
-    if (need <= freed.after.free) return Status::Ok();
     return Status::ResourceExhausted(
         "cache " + CacheName(dataset_, commit_id_) + " does not fit on volume '" +
         vol_.record().name + "': it needs " + std::to_string(need) + " bytes more, and " +
-        std::to_string(freed.after.free) + " are free of " + std::to_string(freed.after.capacity) +
-        " after evicting " + std::to_string(freed.evictions.size()) +
-        " idle caches (pinned and leased caches stay; see 'proxima volume show " +
-        vol_.record().name + "')");
+        std::to_string(usage.free) + " are free of " + std::to_string(usage.capacity) +
+        (report_.evicted > 0 ? " after evicting " + std::to_string(report_.evicted) + " idle caches"
+                             : "") +
+        " (pinned and leased caches stay; see 'proxima volume show " + vol_.record().name + "')");
+  }
+
+  // Evicts what may be evicted to make room for `need_` bytes.
+  Status MakeRoom() {
+    Note("volume '" + vol_.record().name + "' lacks room for the " + std::to_string(need_) +
+         " bytes the cache needs: evicting");
+    GcOptions gc;
+    gc.need_bytes = need_;
+    PROXIMA_ASSIGN_OR_RETURN(GcReport freed, CollectGarbage(s_, vol_.record(), gc));
+    report_.evicted += freed.evictions.size();
+    return Status::Ok();
   }
 
   // Which pool files are there already. One linked from a tree was flushed
@@ -143,6 +157,7 @@ class Fill {
     std::atomic<uint64_t> rehashed{0};
     PROXIMA_RETURN_IF_ERROR(ParallelFor(items_.size(), s_.threads, [&](size_t i) -> Status {
       PoolItem& item = items_[i];
+      item.present = false;
       std::string path = vol_.PoolPath(item.key);
       AddFiles(s_.progress, 1);
       struct stat st;
@@ -404,6 +419,7 @@ class Fill {
   std::vector<uint32_t> file_items_;  // per file (in entry order), its item
   uint64_t files_ = 0;
   uint64_t bytes_ = 0;
+  uint64_t need_ = 0;  // bytes the pool lacks, rounded up to blocks
   std::atomic<uint64_t> done_bytes_{0};
   std::atomic<int64_t> last_progress_ns_{0};
   std::mutex progress_mu_;

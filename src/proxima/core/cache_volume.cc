@@ -105,9 +105,11 @@ std::string CacheVolume::TmpDir() const { return JoinPath(path(), ".proxima/tmp"
 
 std::string CacheVolume::TrashDir() const { return JoinPath(path(), ".proxima/trash"); }
 
-Result<CacheVolume::Usage> CacheVolume::MeasureUsage() const {
+Result<CacheVolume::Usage> CacheVolume::MeasureUsage(bool scan_pool) const {
   Usage u;
-  PROXIMA_RETURN_IF_ERROR(ScanPool(PoolDir(), &u.pool_bytes, &u.pool_files));
+  if (scan_pool || record_.capacity_bytes > 0) {
+    PROXIMA_RETURN_IF_ERROR(ScanPool(PoolDir(), &u.pool_bytes, &u.pool_files));
+  }
   struct statvfs fs;
   if (::statvfs(path().c_str(), &fs) != 0) {
     return ErrnoStatus(errno, "cannot measure the file system of volume '" + record_.name + "'");

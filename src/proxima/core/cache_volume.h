@@ -51,8 +51,10 @@ class CacheVolume {
     uint64_t pool_bytes = 0;
     uint64_t pool_files = 0;
   };
-  // Scans the pool and asks the file system (statvfs).
-  Result<Usage> MeasureUsage() const;
+  // Asks the file system (statvfs) and, with a capacity set or when
+  // `scan_pool`, scans the pool for its bytes and files (a stat per file;
+  // otherwise pool_bytes and pool_files stay 0).
+  Result<Usage> MeasureUsage(bool scan_pool = true) const;
 
  private:
   explicit CacheVolume(VolumeRecord record) : record_(std::move(record)) {}
