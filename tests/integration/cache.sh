@@ -35,6 +35,25 @@ check "a cached file is a hard link into the pool" test "$(stat -c %h "$first")"
 check "the ready state is listed" bash -c "'$P' cache ls --volume nfs1 | grep -q 'ready'"
 check "nothing of the fill is left aside" test -z "$(find "$vol/.proxima/fills" "$vol/.proxima/tmp" -mindepth 1)"
 
+# --- a node that records caches in another catalog finds the commit on the volume ---
+if [ -z "${PROXIMA_HUB:-}" ]; then  # through a hub every node shares one catalog
+  other=(env PROXIMA_HOME="$WORK/other-node" PROXIMA_STORE="${PROXIMA_STORE:-$PROXIMA_HOME/store}")
+  # Its catalog knows the dataset, and nothing of volumes and caches.
+  mkdir -p "$WORK/other-node"
+  python3 - "$PROXIMA_HOME/catalog.db" "$WORK/other-node/catalog.db" <<'PY'
+import sqlite3, sys
+src, dst = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
+src.backup(dst)
+dst.executescript("DELETE FROM leases; DELETE FROM caches; DELETE FROM volumes;")
+dst.commit()
+PY
+  "${other[@]}" "$P" -q volume add nfs1 --path "$vol"
+  out=$("${other[@]}" "$P" -q cache add "scans@$c1" --volume nfs1 --wait --json)
+  check "another catalog's request finds the published commit: no fill, nothing downloaded" \
+    test "$(json_field filled <<<"$out")" = False -a "$(json_field bytes_fetched <<<"$out")" = 0
+  check "and records it as ready" bash -c "${other[*]} '$P' cache ls | grep -q ready"
+fi
+
 # --- a second commit sharing 99% of the files ---
 python3 "$PROXIMA_SOURCE_DIR/bench/gen_dataset.py" mutate xray "$src" --files 300 --seed 7 >/dev/null
 "$P" -q data sync -C "$src" -m second

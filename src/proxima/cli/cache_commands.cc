@@ -190,18 +190,23 @@ int CmdVolumeLs(CommandContext& ctx) {
   if (!volumes.ok()) return ReportError(volumes.status());
   json out = json::array();
   if (!ctx.json) {
-    std::printf("%-16s %-10s %10s %10s %10s %6s  %s\n", "NAME", "RESOURCE", "CAPACITY", "USED",
-                "FREE", "CACHES", "PATH");
+    std::printf("%-16s %-10s %10s %10s %10s %10s %6s  %s\n", "NAME", "RESOURCE", "CAPACITY", "USED",
+                "FREE", "COMMITTED", "CACHES", "PATH");
   }
   for (const VolumeRecord& v : *volumes) {
     auto caches = ctx.caches().ListCaches(v.name);
     size_t n = caches.ok() ? caches->size() : 0;
+    uint64_t committed = 0;
+    if (caches.ok()) {
+      for (const CacheRecord& c : *caches) committed += c.bytes;
+    }
     auto vol = CacheVolume::Open(v);
     Result<CacheVolume::Usage> usage =
         vol.ok() ? vol->MeasureUsage() : Result<CacheVolume::Usage>(vol.status());
     if (ctx.json) {
       json j = VolumeJson(v);
       j["caches"] = n;
+      j["committed_bytes"] = committed;
       if (usage.ok()) {
         j["usage"] = {{"capacity", usage->capacity},
                       {"used", usage->used},
@@ -214,12 +219,13 @@ int CmdVolumeLs(CommandContext& ctx) {
       continue;
     }
     if (usage.ok()) {
-      std::printf("%-16s %-10s %10s %10s %10s %6zu  %s\n", v.name.c_str(), v.resource.c_str(),
+      std::printf("%-16s %-10s %10s %10s %10s %10s %6zu  %s\n", v.name.c_str(), v.resource.c_str(),
                   HumanBytes(usage->capacity).c_str(), HumanBytes(usage->used).c_str(),
-                  HumanBytes(usage->free).c_str(), n, v.path.c_str());
+                  HumanBytes(usage->free).c_str(), HumanBytes(committed).c_str(), n,
+                  v.path.c_str());
     } else {
-      std::printf("%-16s %-10s %32s %6zu  %s  (%s)\n", v.name.c_str(), v.resource.c_str(),
-                  "unreachable", n, v.path.c_str(), usage.status().message().c_str());
+      std::printf("%-16s %-10s %43s %6zu  %s  (%s)\n", v.name.c_str(), v.resource.c_str(),
+                  "unreachable here", n, v.path.c_str(), usage.status().message().c_str());
     }
   }
   if (ctx.json) std::printf("%s\n", out.dump(2).c_str());
