@@ -389,6 +389,27 @@ TEST_F(SmallVolumeTest, AdmissionNeverEvictsALeasedCache) {
   EXPECT_TRUE(std::filesystem::exists(small_.path + "/ds/" + c1_.Hex() + "/b/c/big.bin"));
 }
 
+TEST_F(SmallVolumeTest, ATeamCannotCommitMoreThanItsQuota) {
+  ASSERT_TRUE(catalog_->PutQuota({"vol", "ml", 3'300'000}).ok());  // c1 is 3.22 MB
+  CacheServices s = Services();
+  auto first = FillCache(s, volume_, "ds", c1_, FillOptions{"ml"});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(Row(c1_).team, "ml");
+  auto over = FillCache(s, volume_, "ds", other_, FillOptions{"ml"});
+  ASSERT_EQ(over.status().code(), StatusCode::kResourceExhausted) << over.status().ToString();
+  EXPECT_NE(over.status().message().find("over its quota on volume 'vol': the quota is 3300000 "
+                                         "bytes, its 1 caches there commit 3220761"),
+            std::string::npos)
+      << over.status().message();
+  EXPECT_FALSE(std::filesystem::exists(Tree(other_)));
+  // Another team, or none, is not limited by ml's quota; a failed request
+  // that is retried for another team keeps the team it was recorded with.
+  ASSERT_TRUE(catalog_->DeleteCache("vol", "ds", other_, Row(other_).version).ok());
+  auto cv = FillCache(s, volume_, "ds", other_, FillOptions{"cv"});
+  ASSERT_TRUE(cv.ok()) << cv.status().ToString();
+  EXPECT_EQ(Row(other_).team, "cv");
+}
+
 TEST_F(SmallVolumeTest, AboveTheHighWatermarkLeastRecentlyUsedGoFirst) {
   small_.capacity_bytes = 6 << 20;
   small_.high = 0.7;

@@ -171,6 +171,8 @@ TEST_F(HubApiTest, EveryEndpointChecksItsCaller) {
       {"POST", "/api/v1/volumes", R"({"name":"nfs1","path":"/mnt/nfs1"})", "admin", 201, "owner",
        403},
       {"GET", "/api/v1/volumes", "", "stranger", 200, "", 0},
+      {"PUT", "/api/v1/volumes/nfs1/quotas/ml", R"({"bytes":1000000})", "admin", 200, "owner", 403},
+      {"GET", "/api/v1/volumes/nfs1/quotas", "", "stranger", 200, "", 0},
       {"GET", "/api/v1/volumes/nfs1", "", "stranger", 200, "", 0},
       {"PUT", "/api/v1/volumes/nfs1/caches/ds/" + commit_id, R"({"state":"queued","version":0})",
        "reader", 200, "stranger", 404},
@@ -263,6 +265,19 @@ TEST_F(HubApiTest, CacheRowsMoveByCompareAndSwapAndStayInvisibleToStrangers) {
     auto [s, b] = Call(admin_, "POST", "/api/v1/volumes", bad);
     EXPECT_EQ(s, 400) << bad << ": " << b;
   }
+  // A cache counts against a team only when a member of it asks.
+  std::string other = "/api/v1/volumes/v/caches/ds/" + std::string(64, 'b');
+  auto [s6, b6] =
+      Call(tokens_["reader"], "PUT", other, R"({"state":"queued","team":"ml","version":0})");
+  EXPECT_EQ(s6, 403) << b6;
+  auto [s7, b7] =
+      Call(tokens_["owner"], "PUT", other, R"({"state":"queued","team":"ml","version":0})");
+  EXPECT_EQ(s7, 200) << b7;
+  auto [s8, b8] = Call(tokens_["owner"], "GET", other);
+  EXPECT_EQ(json::parse(b8).value("team", ""), "ml");
+  EXPECT_EQ(Call(admin_, "PUT", "/api/v1/volumes/v/quotas/nosuchteam", R"({"bytes":1})").first,
+            404);
+  EXPECT_EQ(Call(admin_, "PUT", "/api/v1/volumes/v/quotas/ml", R"({"bytes":-1})").first, 400);
   EXPECT_EQ(Call(admin_, "DELETE", "/api/v1/volumes/v").first, 412) << "it still has a cache";
   EXPECT_EQ(Call(tokens_["reader"], "DELETE", path + "?version=1").first, 412) << "stale version";
   EXPECT_EQ(Call(tokens_["reader"], "DELETE", path + "?version=x").first, 400);

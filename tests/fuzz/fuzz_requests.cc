@@ -65,6 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 11:
       MustBeCleanError(ParseLease(in).status());
+      MustBeCleanError(ParseQuota(in).status());
       break;
     default:
       MustBeCleanError(ValidateObjectKey(in));

@@ -150,6 +150,15 @@ check "nothing was written to the refused volume" \
 check "the refusal is recorded with its reason" \
   bash -c "'$P' cache ls --volume tiny | grep -q 'failed.*does not fit'"
 
+# --- a team's quota on a volume ---
+if [ -n "${PROXIMA_HUB:-}" ]; then "$P" -q admin team add ml; fi
+"$P" -q volume quota tiny ml 10M
+"$P" -q cache rm "scans@$c1" --volume tiny  # the refused request above, recorded without a team
+expect_fail "a cache that would take its team over its quota is refused" \
+  "would take team 'ml' over its quota on volume 'tiny'" \
+  "$P" cache add "scans@$c1" --volume tiny --wait --team ml
+check "volume show reports the quota" bash -c "'$P' volume show tiny | grep -q 'quota     team ml: 0 B of 10.0 MB'"
+
 # --- a real full disk: the fill fails cleanly, publishes nothing ---
 disk=$WORK/disk
 mkdir -p "$disk"

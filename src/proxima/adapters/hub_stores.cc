@@ -315,6 +315,23 @@ class HubCacheCatalog : public CacheCatalog {
     return hub_->Call("DELETE", "/api/v1/volumes/" + std::string(name)).status();
   }
 
+  Status PutQuota(const QuotaRecord& q) override {
+    json body = {{"bytes", q.bytes}};
+    return hub_->Call("PUT", "/api/v1/volumes/" + q.volume + "/quotas/" + q.team, body.dump())
+        .status();
+  }
+
+  Result<std::vector<QuotaRecord>> ListQuotas(std::string_view volume) override {
+    std::vector<QuotaRecord> out;
+    PROXIMA_RETURN_IF_ERROR(ForEachPage(
+        *hub_, "/api/v1/volumes/" + std::string(volume) + "/quotas?", [&](const json& item) {
+          out.push_back(
+              {std::string(volume), StringField(item, "team"), item.value("bytes", uint64_t{0})});
+          return Status::Ok();
+        }));
+    return out;
+  }
+
   Result<std::optional<CacheRecord>> GetCache(std::string_view volume, std::string_view dataset,
                                               const ObjectId& commit) override {
     Result<std::string> body = hub_->Call("GET", CachePath(volume, dataset, commit));
@@ -359,6 +376,7 @@ class HubCacheCatalog : public CacheCatalog {
                  {"created_unix_ns", c.created_unix_ns},
                  {"last_used_unix_ns", c.last_used_unix_ns},
                  {"pinned", c.pinned},
+                 {"team", c.team},
                  {"version", c.version}};
     PROXIMA_ASSIGN_OR_RETURN(
         std::string answer,
@@ -445,6 +463,7 @@ class HubCacheCatalog : public CacheCatalog {
     c.created_unix_ns = doc.value("created_unix_ns", int64_t{0});
     c.last_used_unix_ns = doc.value("last_used_unix_ns", int64_t{0});
     c.pinned = doc.value("pinned", false);
+    c.team = StringField(doc, "team");
     c.version = doc.value("version", int64_t{0});
     return c;
   }

@@ -10,7 +10,7 @@ constexpr const char* kVolumeColumns =
     "name, path, resource, capacity_bytes, ttl_ns, high_ppm, low_ppm, created_unix_ns";
 constexpr const char* kCacheColumns =
     "volume, dataset, commit_id, state, files, bytes, done_bytes, fetched_bytes, reason, "
-    "created_unix_ns, last_used_unix_ns, pinned, version";
+    "created_unix_ns, last_used_unix_ns, pinned, version, team";
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -86,6 +86,8 @@ Status SqlCacheCatalog::DeleteVolume(std::string_view name) {
                                         " caches: remove them first ('proxima cache rm')");
     }
     PROXIMA_RETURN_IF_ERROR(s.Query("DELETE FROM leases WHERE volume = $1", {name}).status());
+    PROXIMA_RETURN_IF_ERROR(
+        s.Query("DELETE FROM volume_quotas WHERE volume = $1", {name}).status());
     PROXIMA_ASSIGN_OR_RETURN(SqlRows r, s.Query("DELETE FROM volumes WHERE name = $1", {name}));
     return r.affected == 1 ? Status::Ok() : UnknownVolume(name);
   });
@@ -111,6 +113,7 @@ Result<std::vector<CacheRecord>> SqlCacheCatalog::Caches(const SqlRows& rows) {
     c.last_used_unix_ns = rows.Int(i, 10);
     c.pinned = rows.Int(i, 11) != 0;
     c.version = rows.Int(i, 12);
+    c.team = rows.Text(i, 13);
     out.push_back(std::move(c));
   }
   return out;
@@ -150,13 +153,13 @@ Result<int64_t> SqlCacheCatalog::PutCache(const CacheRecord& c) {
   if (c.version == 0) {
     r = cache_db_->Query(
         "INSERT INTO caches(volume, dataset, commit_id, state, files, bytes, done_bytes, "
-        "fetched_bytes, reason, created_unix_ns, last_used_unix_ns, pinned, version) "
-        "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)",
+        "fetched_bytes, reason, created_unix_ns, last_used_unix_ns, pinned, version, team) "
+        "VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13)",
         {std::string_view(c.volume), std::string_view(c.dataset), std::string_view(hex), state,
          static_cast<int64_t>(c.files), static_cast<int64_t>(c.bytes),
          static_cast<int64_t>(c.done_bytes), static_cast<int64_t>(c.fetched_bytes),
          std::string_view(c.reason), c.created_unix_ns, c.last_used_unix_ns,
-         int64_t{c.pinned ? 1 : 0}});
+         int64_t{c.pinned ? 1 : 0}, std::string_view(c.team)});
     if (r.status().IsAlreadyExists()) {
       return Status::FailedPrecondition("cache " + CacheName(c.dataset, c.commit) + " on volume " +
                                         Quote(c.volume) +
@@ -193,6 +196,33 @@ Status SqlCacheCatalog::DeleteCache(std::string_view volume, std::string_view da
   if (r.affected == 1) return Status::Ok();
   return Status::FailedPrecondition("cache " + CacheName(dataset, commit) + " on volume " +
                                     Quote(volume) + " was changed or removed meanwhile");
+}
+
+Status SqlCacheCatalog::PutQuota(const QuotaRecord& q) {
+  if (q.bytes == 0) {
+    return cache_db_
+        ->Query("DELETE FROM volume_quotas WHERE volume = $1 AND team = $2",
+                {std::string_view(q.volume), std::string_view(q.team)})
+        .status();
+  }
+  auto r = cache_db_->Query(
+      "INSERT INTO volume_quotas(volume, team, bytes) VALUES($1, $2, $3) "
+      "ON CONFLICT(volume, team) DO UPDATE SET bytes = $3",
+      {std::string_view(q.volume), std::string_view(q.team), static_cast<int64_t>(q.bytes)});
+  if (r.status().code() == StatusCode::kFailedPrecondition) return UnknownVolume(q.volume);
+  return r.status();
+}
+
+Result<std::vector<QuotaRecord>> SqlCacheCatalog::ListQuotas(std::string_view volume) {
+  PROXIMA_ASSIGN_OR_RETURN(SqlRows rows,
+                           cache_db_->Query("SELECT volume, team, bytes FROM volume_quotas WHERE "
+                                            "volume = $1 ORDER BY team",
+                                            {volume}));
+  std::vector<QuotaRecord> out;
+  for (size_t i = 0; i < rows.rows.size(); ++i) {
+    out.push_back({rows.Text(i, 0), rows.Text(i, 1), static_cast<uint64_t>(rows.Int(i, 2))});
+  }
+  return out;
 }
 
 Status SqlCacheCatalog::PutLease(const LeaseRecord& l) {

@@ -20,6 +20,8 @@ class SqlCacheCatalog : public Catalog {
   Result<VolumeRecord> GetVolume(std::string_view name) override;
   Result<std::vector<VolumeRecord>> ListVolumes() override;
   Status DeleteVolume(std::string_view name) override;
+  Status PutQuota(const QuotaRecord& quota) override;
+  Result<std::vector<QuotaRecord>> ListQuotas(std::string_view volume) override;
 
   Result<std::optional<CacheRecord>> GetCache(std::string_view volume, std::string_view dataset,
                                               const ObjectId& commit) override;

@@ -55,6 +55,10 @@ constexpr Migration kMigrations[] = {
      "  dataset TEXT NOT NULL, commit_id TEXT NOT NULL, holder TEXT NOT NULL,"
      "  expires_unix_ns BIGINT NOT NULL);"
      "CREATE INDEX leases_by_volume ON leases(volume);"},
+    {4, "per-team quotas on volumes",
+     "ALTER TABLE caches ADD COLUMN team TEXT NOT NULL DEFAULT '';"
+     "CREATE TABLE volume_quotas(volume TEXT NOT NULL REFERENCES volumes(name),"
+     "  team TEXT NOT NULL, bytes BIGINT NOT NULL, PRIMARY KEY(volume, team));"},
 };
 
 std::string ForDialect(std::string sql, SqlDialect dialect) {

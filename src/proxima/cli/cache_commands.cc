@@ -60,6 +60,7 @@ constexpr int64_t kSecond = 1'000'000'000;
 
 struct CacheArgs {
   std::string name, path, resource = "local", capacity, ttl = "1d", volume, spec, lease = "5m";
+  std::string team, quota;
   double high = 0.9, low = 0.7;
   bool wait = false, force = false, dry_run = false;
   std::vector<std::string> command;
@@ -111,6 +112,7 @@ json CacheJson(const CacheRecord& c, const std::string& path, int64_t now) {
           {"fetched_bytes", c.fetched_bytes},
           {"reason", c.reason},
           {"pinned", c.pinned},
+          {"team", c.team},
           {"created", FormatUtc(c.created_unix_ns)},
           {"last_used", FormatUtc(c.last_used_unix_ns)},
           {"idle_seconds", (now - c.last_used_unix_ns) / kSecond}};
@@ -262,6 +264,12 @@ int CmdVolumeShow(CommandContext& ctx, const std::string& name) {
                   {"pool_bytes", usage->pool_bytes},
                   {"pool_files", usage->pool_files},
                   {"committed_bytes", committed}};
+    j["quotas"] = json::array();
+    if (auto quotas = ctx.caches().ListQuotas(name); quotas.ok()) {
+      for (const QuotaRecord& q : *quotas) {
+        j["quotas"].push_back({{"team", q.team}, {"bytes", q.bytes}});
+      }
+    }
     j["caches"] = json::array();
     for (const CacheRecord& c : *caches) {
       json cj = CacheJson(c, vol->TreePath(c.dataset, c.commit), now);
@@ -297,6 +305,17 @@ int CmdVolumeShow(CommandContext& ctx, const std::string& name) {
       FormatDuration(v->ttl_ns).c_str(),
       Percent(static_cast<uint64_t>(v->high * 1000), 1000).c_str(),
       Percent(static_cast<uint64_t>(v->low * 1000), 1000).c_str());
+  auto quotas = ctx.caches().ListQuotas(name);
+  if (!quotas.ok()) return ReportError(quotas.status());
+  for (const QuotaRecord& q : *quotas) {
+    uint64_t team_bytes = 0;
+    for (const CacheRecord& c : *caches) {
+      if (c.team == q.team && c.state != CacheState::kFailed) team_bytes += c.bytes;
+    }
+    std::printf("quota     team %s: %s of %s (%s)\n", q.team.c_str(),
+                HumanBytes(team_bytes).c_str(), HumanBytes(q.bytes).c_str(),
+                Percent(team_bytes, q.bytes).c_str());
+  }
   if (caches->empty()) {
     std::printf("caches    none ('proxima cache add NAME@REV --volume %s')\n", v->name.c_str());
     return 0;
@@ -315,6 +334,31 @@ int CmdVolumeShow(CommandContext& ctx, const std::string& name) {
   return 0;
 }
 
+int CmdVolumeQuota(CommandContext& ctx, const CacheArgs& a) {
+  if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
+  if (Status s = ValidateDatasetName(a.team); !s.ok()) {
+    return ReportError(Status::InvalidArgument("team name '" + a.team + "' is not valid"));
+  }
+  uint64_t bytes = 0;
+  if (a.quota != "none") {
+    auto parsed = ParseByteSize(a.quota, "quota");
+    if (!parsed.ok()) return ReportError(parsed.status());
+    if (*parsed == 0)
+      return ReportError(Status::InvalidArgument("quota: say 'none' to remove one"));
+    bytes = *parsed;
+  }
+  if (Status s = ctx.caches().PutQuota({a.name, a.team, bytes}); !s.ok()) return ReportError(s);
+  if (!ctx.quiet) {
+    if (bytes == 0) {
+      std::printf("team %s has no quota on volume %s\n", a.team.c_str(), a.name.c_str());
+    } else {
+      std::printf("team %s may commit %s to caches on volume %s\n", a.team.c_str(),
+                  HumanBytes(bytes).c_str(), a.name.c_str());
+    }
+  }
+  return 0;
+}
+
 int CmdVolumeRm(CommandContext& ctx, const std::string& name) {
   if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
   if (Status s = ctx.caches().DeleteVolume(name); !s.ok()) return ReportError(s);
@@ -328,7 +372,8 @@ int CmdVolumeRm(CommandContext& ctx, const std::string& name) {
 
 // Starts `proxima cache add SPEC --volume V --wait` detached from this
 // terminal, logging to the volume; returns its pid.
-Result<pid_t> FillInBackground(CommandContext& ctx, const Target& t, const CacheVolume& vol) {
+Result<pid_t> FillInBackground(CommandContext& ctx, const Target& t, const CacheVolume& vol,
+                               const std::string& team) {
   std::string logs = JoinPath(vol.path(), ".proxima/logs");
   PROXIMA_RETURN_IF_ERROR(MakeDirs(logs));
   std::string log = logs + "/" + t.rev.dataset + "@" + t.rev.commit.Hex() + ".log";
@@ -364,14 +409,14 @@ int CmdCacheAdd(CommandContext& ctx, const CacheArgs& a) {
   if (!a.wait) {
     auto vol = CacheVolume::Open(t->volume);
     if (!vol.ok()) return ReportError(vol.status());
-    auto row = RequestCache(s, t->volume, t->rev.dataset, t->rev.commit);
+    auto row = RequestCache(s, t->volume, t->rev.dataset, t->rev.commit, FillOptions{a.team});
     if (!row.ok()) return ReportError(row.status());
     std::string path = vol->TreePath(t->rev.dataset, t->rev.commit);
     if (row->state == CacheState::kReady) {
       std::printf("%s\n", path.c_str());
       return 0;
     }
-    auto pid = FillInBackground(ctx, *t, *vol);
+    auto pid = FillInBackground(ctx, *t, *vol, a.team);
     if (!pid.ok()) return ReportError(pid.status());
     if (ctx.json) {
       std::printf("%s\n",
@@ -389,7 +434,7 @@ int CmdCacheAdd(CommandContext& ctx, const CacheArgs& a) {
   Result<FillReport> r = Status::Internal("not run");
   {
     ProgressPrinter printer(&ctx.progress, ctx.env.clock, ShowProgress(ctx));
-    r = FillCache(s, t->volume, t->rev.dataset, t->rev.commit);
+    r = FillCache(s, t->volume, t->rev.dataset, t->rev.commit, FillOptions{a.team});
   }
   if (!r.ok()) return ReportError(r.status());
   if (ctx.json) {
@@ -514,6 +559,7 @@ int CmdCacheShow(CommandContext& ctx, const CacheArgs& a) {
   std::printf("last used  %s (%s)\n", FormatUtc(c.last_used_unix_ns).c_str(),
               Ago(now, c.last_used_unix_ns).c_str());
   std::printf("pinned     %s\n", c.pinned ? "yes" : "no");
+  if (!c.team.empty()) std::printf("team       %s (counts against its quota)\n", c.team.c_str());
   std::printf("readers    %zu\n", mine.size());
   for (const LeaseRecord* l : mine) {
     std::printf("  %s  %s, lease until %s\n", l->id.c_str(), l->holder.c_str(),
@@ -736,6 +782,13 @@ void AddCacheCommands(CLI::App& app, CommandContext& ctx, int* rc) {
   vshow->add_option("NAME", a.name, "Volume")->required();
   json_flag(vshow);
   vshow->callback([&, rc] { *rc = CmdVolumeShow(ctx, a.name); });
+  CLI::App* vquota =
+      volume->add_subcommand("quota", "Limit the bytes a team's caches may commit to a volume");
+  vquota->add_option("NAME", a.name, "Volume")->required();
+  vquota->add_option("TEAM", a.team, "Team")->required();
+  vquota->add_option("SIZE", a.quota, "500G, 2T, 64Gi..., or 'none' to remove the quota")
+      ->required();
+  vquota->callback([&, rc] { *rc = CmdVolumeQuota(ctx, a); });
   CLI::App* vrm = volume->add_subcommand("rm", "Forget a volume that holds no caches");
   vrm->add_option("NAME", a.name, "Volume")->required();
   vrm->callback([&, rc] { *rc = CmdVolumeRm(ctx, a.name); });
@@ -752,6 +805,7 @@ void AddCacheCommands(CLI::App& app, CommandContext& ctx, int* rc) {
   };
   CLI::App* add = sub("add", "Fill a cache of a commit on a volume (in the background)");
   add->add_flag("--wait", a.wait, "Fill it now, with progress, and print its path when ready");
+  add->add_option("--team", a.team, "The team it counts against (for the volume's quotas)");
   json_flag(add);
   add->callback([&, rc] { *rc = CmdCacheAdd(ctx, a); });
   CLI::App* ls = sub("ls", "List caches with state, size and last use", false);

@@ -77,11 +77,17 @@ struct Target {
 class Fill {
  public:
   Fill(CacheServices& s, CacheVolume& volume, std::string_view dataset, const ObjectId& commit,
-       FillReport& report)
-      : s_(s), vol_(volume), dataset_(dataset), commit_id_(commit), report_(report) {}
+       std::string team, FillReport& report)
+      : s_(s),
+        vol_(volume),
+        dataset_(dataset),
+        commit_id_(commit),
+        team_(std::move(team)),
+        report_(report) {}
 
   Status Run() {
     PROXIMA_RETURN_IF_ERROR(Plan());
+    PROXIMA_RETURN_IF_ERROR(AdmitTeam());
     PROXIMA_ASSIGN_OR_RETURN(auto pool_lock,
                              FileLock::Take(vol_.PoolLockPath(), FileLock::Mode::kShared, true));
     PROXIMA_RETURN_IF_ERROR(ClassifyPool());
@@ -117,6 +123,33 @@ class Fill {
       file_items_.push_back(it->second);
     }
     return Status::Ok();
+  }
+
+  // Refuses a cache that would take its team over its quota on the volume:
+  // the bytes its team's caches there commit (a failed fill's none).
+  Status AdmitTeam() {
+    if (team_.empty()) return Status::Ok();
+    const std::string& vname = vol_.record().name;
+    PROXIMA_ASSIGN_OR_RETURN(std::vector<QuotaRecord> quotas, s_.catalog.ListQuotas(vname));
+    auto quota = std::find_if(quotas.begin(), quotas.end(),
+                              [&](const QuotaRecord& q) { return q.team == team_; });
+    if (quota == quotas.end()) return Status::Ok();
+    PROXIMA_ASSIGN_OR_RETURN(std::vector<CacheRecord> caches, s_.catalog.ListCaches(vname));
+    uint64_t used = 0;
+    size_t count = 0;
+    for (const CacheRecord& c : caches) {
+      bool self = c.dataset == dataset_ && c.commit == commit_id_;
+      if (self || c.team != team_ || c.state == CacheState::kFailed) continue;
+      used += c.bytes;
+      ++count;
+    }
+    if (used + bytes_ <= quota->bytes) return Status::Ok();
+    return Status::ResourceExhausted(
+        "cache " + CacheName(dataset_, commit_id_) + " would take team '" + team_ +
+        "' over its quota on volume '" + vname + "': the quota is " + std::to_string(quota->bytes) +
+        " bytes, its " + std::to_string(count) + " caches there commit " + std::to_string(used) +
+        " and this one " + std::to_string(bytes_) +
+        " (remove one with 'proxima cache rm', or ask for more)");
   }
 
   // Refuses a cache that cannot fit, before anything is written:
@@ -409,6 +442,7 @@ class Fill {
   CacheVolume& vol_;
   std::string dataset_;
   ObjectId commit_id_;
+  std::string team_;
   FillReport& report_;
   std::string tmp_suffix_ = UniqueTempSuffix();
 
@@ -427,7 +461,8 @@ class Fill {
 
 // The row of the cache, created as queued when there is none.
 Result<CacheRecord> EnsureRow(CacheServices& s, const VolumeRecord& volume,
-                              std::string_view dataset, const ObjectId& commit) {
+                              std::string_view dataset, const ObjectId& commit,
+                              const std::string& team) {
   for (int attempt = 0;; ++attempt) {
     PROXIMA_ASSIGN_OR_RETURN(auto row, s.catalog.GetCache(volume.name, dataset, commit));
     if (row) return *row;
@@ -435,6 +470,7 @@ Result<CacheRecord> EnsureRow(CacheServices& s, const VolumeRecord& volume,
     fresh.volume = volume.name;
     fresh.dataset = std::string(dataset);
     fresh.commit = commit;
+    fresh.team = team;
     fresh.created_unix_ns = fresh.last_used_unix_ns = s.clock.NowUnixNanos();
     Result<int64_t> v = s.catalog.PutCache(fresh);
     if (v.ok()) {
@@ -467,10 +503,11 @@ Result<CacheRecord> UpdateCacheRow(CacheCatalog& catalog, std::string_view volum
 }
 
 Result<CacheRecord> RequestCache(CacheServices& s, const VolumeRecord& volume,
-                                 std::string_view dataset, const ObjectId& commit) {
+                                 std::string_view dataset, const ObjectId& commit,
+                                 const FillOptions& options) {
   PROXIMA_RETURN_IF_ERROR(ValidateDatasetName(dataset));
   PROXIMA_RETURN_IF_ERROR(CacheVolume::Open(volume).status());
-  PROXIMA_ASSIGN_OR_RETURN(CacheRecord row, EnsureRow(s, volume, dataset, commit));
+  PROXIMA_ASSIGN_OR_RETURN(CacheRecord row, EnsureRow(s, volume, dataset, commit, options.team));
   if (row.state != CacheState::kFailed) return row;
   return UpdateCacheRow(s.catalog, volume.name, dataset, commit, [](CacheRecord& r) {
     if (r.state != CacheState::kFailed) return false;
@@ -489,13 +526,15 @@ Result<bool> FillIsRunning(const VolumeRecord& volume, std::string_view dataset,
 }
 
 Result<FillReport> FillCache(CacheServices& s, const VolumeRecord& volume_record,
-                             std::string_view dataset, const ObjectId& commit) {
+                             std::string_view dataset, const ObjectId& commit,
+                             const FillOptions& options) {
   PROXIMA_RETURN_IF_ERROR(ValidateDatasetName(dataset));
   PROXIMA_ASSIGN_OR_RETURN(CacheVolume volume, CacheVolume::Open(volume_record));
   FillReport report;
   report.path = volume.TreePath(dataset, commit);
   const std::string& vname = volume_record.name;
-  PROXIMA_ASSIGN_OR_RETURN(CacheRecord row, EnsureRow(s, volume_record, dataset, commit));
+  PROXIMA_ASSIGN_OR_RETURN(CacheRecord row,
+                           EnsureRow(s, volume_record, dataset, commit, options.team));
   auto ready_now = [&](const CommitStats* stats) {
     int64_t now = s.clock.NowUnixNanos();
     return UpdateCacheRow(s.catalog, vname, dataset, commit, [&](CacheRecord& r) {
@@ -542,7 +581,7 @@ Result<FillReport> FillCache(CacheServices& s, const VolumeRecord& volume_record
                             r.reason.clear();
                             return true;
                           }).status());
-  Fill fill(s, volume, dataset, commit, report);
+  Fill fill(s, volume, dataset, commit, row.team, report);
   Status status = fill.Run();
   if (!status.ok()) {
     std::string reason = status.ToString();

@@ -37,6 +37,12 @@ struct FillReport {
   uint64_t evicted = 0;         // caches evicted to make room
 };
 
+struct FillOptions {
+  // The team the cache counts against, for its quota on the volume ("":
+  // none). A cache keeps the team of the request that recorded it first.
+  std::string team;
+};
+
 // Materializes `commit` of `dataset` on `volume` (docs/caches.md, "Filling a
 // cache") and returns once it is ready:
 // - one fill per cache: the fill holds the cache's lock on the volume, so a
@@ -45,20 +51,22 @@ struct FillReport {
 //   request resumes it;
 // - only what the pool lacks is downloaded, every byte verified against its
 //   hash; pool files that an interrupted fill left are hashed again first;
-// - a cache that cannot fit, after what eviction could free, is refused
-//   before anything is written (ResourceExhausted, with the sizes);
+// - a cache that cannot fit, after what eviction could free, or that would
+//   take its team over its quota on the volume, is refused before anything
+//   is written (ResourceExhausted, with the sizes);
 // - the tree is built aside and renamed into place: a reader sees the whole
 //   commit or nothing.
 // The catalog row goes queued, filling (with progress), then ready, or
 // failed with the reason.
 Result<FillReport> FillCache(CacheServices& s, const VolumeRecord& volume, std::string_view dataset,
-                             const ObjectId& commit);
+                             const ObjectId& commit, const FillOptions& options = {});
 
 // Records a request for the cache (a queued row, or a failed one queued
 // again) without filling it, for a fill that runs elsewhere (in the
 // background, on a node that mounts the volume). Returns the row.
 Result<CacheRecord> RequestCache(CacheServices& s, const VolumeRecord& volume,
-                                 std::string_view dataset, const ObjectId& commit);
+                                 std::string_view dataset, const ObjectId& commit,
+                                 const FillOptions& options = {});
 
 // True while some process, on any node mounting the volume, fills the
 // cache (holds its lock). A row that says "filling" when this is false

@@ -53,12 +53,20 @@ struct CacheRecord {
   uint64_t done_bytes = 0;     // filling: bytes in place so far
   uint64_t fetched_bytes = 0;  // bytes the fill downloaded (what the pool lacked)
   std::string reason;          // failed: why; ready: notes (files copied, not linked)
+  std::string team;            // the team it counts against ("" : none)
   int64_t created_unix_ns = 0;
   int64_t last_used_unix_ns = 0;
   bool pinned = false;
   // The compare-and-swap token: 0 for a row not stored yet; every write
   // stores the next value.
   int64_t version = 0;
+};
+
+// A team's share of a volume: the bytes its caches may commit.
+struct QuotaRecord {
+  std::string volume;
+  std::string team;
+  uint64_t bytes = 0;
 };
 
 // A reader's claim on a cache: while it is not expired, the cache is not
@@ -83,6 +91,11 @@ class CacheCatalog {
   virtual Result<std::vector<VolumeRecord>> ListVolumes() = 0;
   // FailedPrecondition while caches are recorded on the volume.
   virtual Status DeleteVolume(std::string_view name) = 0;
+
+  // Sets a team's quota on a volume; 0 bytes removes it. NotFound for an
+  // unknown volume.
+  virtual Status PutQuota(const QuotaRecord& quota) = 0;
+  virtual Result<std::vector<QuotaRecord>> ListQuotas(std::string_view volume) = 0;
 
   virtual Result<std::optional<CacheRecord>> GetCache(std::string_view volume,
                                                       std::string_view dataset,

@@ -18,6 +18,7 @@ namespace {
 const std::string kVolume = "/api/v1/volumes/([^/]+)";
 const std::string kCache = kVolume + "/caches/([^/]+)/([0-9a-f]{64})";
 const std::string kLease = kVolume + "/leases/([0-9a-zA-Z_-]{1,64})";
+const std::string kQuota = kVolume + "/quotas/([^/]+)";
 
 Json VolumeJson(const VolumeRecord& v) {
   return {{"name", v.name},
@@ -43,6 +44,7 @@ Json CacheJson(const CacheRecord& c) {
           {"created_unix_ns", c.created_unix_ns},
           {"last_used_unix_ns", c.last_used_unix_ns},
           {"pinned", c.pinned},
+          {"team", c.team},
           {"version", c.version}};
 }
 
@@ -150,6 +152,10 @@ Status PutCache(Hub& hub, const httplib::Request& req, httplib::Response& res,
   row.volume = volume;
   row.dataset = dataset;
   row.commit = CommitOf(req, 3);
+  if (!row.team.empty() && !who.admin && who.RoleIn(row.team) < TeamRole::kMember) {
+    return Status::PermissionDenied("a cache counts against team '" + row.team +
+                                    "' only when a member of it (or a hub admin) asks");
+  }
   PROXIMA_ASSIGN_OR_RETURN(int64_t version, hub.catalog->PutCache(row));
   if (row.version == 0 || row.state == CacheState::kEvicting) {
     Audit(hub, who, row.version == 0 ? "cache.create" : "cache.evict", "volume:" + volume,
@@ -175,6 +181,36 @@ Status DeleteCache(Hub& hub, const httplib::Request& req, httplib::Response& res
   Audit(hub, who, "cache.delete", "volume:" + volume,
         DumpJson({{"dataset", dataset}, {"commit", CommitOf(req, 3).Hex()}}));
   SendJson(res, 200, {{"deleted", dataset + "@" + CommitOf(req, 3).Hex()}});
+  return Status::Ok();
+}
+
+Status ListQuotas(Hub& hub, const httplib::Request& req, httplib::Response& res, const Principal&) {
+  std::string volume = req.matches[1];
+  PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(volume, "volume"));
+  PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
+  PROXIMA_RETURN_IF_ERROR(hub.catalog->GetVolume(volume).status());
+  PROXIMA_ASSIGN_OR_RETURN(std::vector<QuotaRecord> quotas, hub.catalog->ListQuotas(volume));
+  SendJson(res, 200,
+           PageOf(
+               std::move(quotas), [](const QuotaRecord& q) { return q.team; }, page,
+               [](const QuotaRecord& q) {
+                 return Json{{"team", q.team}, {"bytes", q.bytes}};
+               }));
+  return Status::Ok();
+}
+
+Status PutQuota(Hub& hub, const httplib::Request& req, httplib::Response& res,
+                const Principal& who) {
+  std::string volume = req.matches[1], team = req.matches[2];
+  PROXIMA_RETURN_IF_ERROR(CheckJsonSize(hub, req));
+  PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(volume, "volume"));
+  PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(team, "team"));
+  PROXIMA_RETURN_IF_ERROR(RequireHubAdmin(who, "setting a quota"));
+  PROXIMA_ASSIGN_OR_RETURN(uint64_t bytes, ParseQuota(req.body));
+  PROXIMA_RETURN_IF_ERROR(hub.catalog->GetTeam(team).status());
+  PROXIMA_RETURN_IF_ERROR(hub.catalog->PutQuota({volume, team, bytes}));
+  Audit(hub, who, "volume.quota", "volume:" + volume, DumpJson({{"team", team}, {"bytes", bytes}}));
+  SendJson(res, 200, {{"team", team}, {"bytes", bytes}});
   return Status::Ok();
 }
 
@@ -244,6 +280,8 @@ void RegisterCacheRoutes(Router& r) {
   r.Get(kCache, bind(GetCache));
   r.Put(kCache, bind(PutCache));
   r.Delete(kCache, bind(DeleteCache));
+  r.Get(kVolume + "/quotas", bind(ListQuotas));
+  r.Put(kQuota, bind(PutQuota));
   r.Get(kVolume + "/leases", bind(ListLeases));
   r.Put(kLease, bind(PutLease));
   r.Delete(kLease, bind(DeleteLease));

@@ -248,7 +248,7 @@ Result<CacheRecord> ParseCacheRow(std::string_view body) {
   PROXIMA_ASSIGN_OR_RETURN(
       json doc,
       ParseObject(body, {"state", "files", "bytes", "done_bytes", "fetched_bytes", "reason",
-                         "created_unix_ns", "last_used_unix_ns", "pinned", "version"}));
+                         "created_unix_ns", "last_used_unix_ns", "pinned", "team", "version"}));
   CacheRecord c;
   PROXIMA_ASSIGN_OR_RETURN(std::string state, RequiredString(doc, "state"));
   auto parsed = ParseCacheState(state);
@@ -275,8 +275,16 @@ Result<CacheRecord> ParseCacheRow(std::string_view body) {
     if (!it->is_boolean()) return Status::InvalidArgument("field 'pinned' must be true or false");
     c.pinned = it->get<bool>();
   }
+  PROXIMA_ASSIGN_OR_RETURN(c.team, TextField(doc, "team", 100, std::string()));
+  if (!c.team.empty()) PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(c.team, "team"));
   PROXIMA_ASSIGN_OR_RETURN(c.version, IntField(doc, "version", 0, INT64_MAX - 1, std::nullopt));
   return c;
+}
+
+Result<uint64_t> ParseQuota(std::string_view body) {
+  PROXIMA_ASSIGN_OR_RETURN(json doc, ParseObject(body, {"bytes"}));
+  PROXIMA_ASSIGN_OR_RETURN(int64_t bytes, IntField(doc, "bytes", 0, INT64_MAX, std::nullopt));
+  return static_cast<uint64_t>(bytes);
 }
 
 Result<LeaseRecord> ParseLease(std::string_view body) {

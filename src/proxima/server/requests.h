@@ -68,6 +68,8 @@ Result<VolumeRecord> ParseVolume(std::string_view body);
 // PUT /api/v1/volumes/V/caches/D/C: the row's fields and the version it
 // replaces (0: a new row).
 Result<CacheRecord> ParseCacheRow(std::string_view body);
+// PUT /api/v1/volumes/V/quotas/TEAM: {"bytes": N} (0 removes the quota).
+Result<uint64_t> ParseQuota(std::string_view body);
 // PUT /api/v1/volumes/V/leases/ID: dataset, commit, holder, expires_unix_ns.
 Result<LeaseRecord> ParseLease(std::string_view body);
 
