@@ -265,6 +265,30 @@ TEST_F(CacheTest, IdleCachesGoAfterTheTtlAndSharedContentStays) {
   EXPECT_EQ(done->after.pool_bytes, Row(c2).bytes);
 }
 
+TEST_F(CacheTest, RowsOfFailedAndStoppedFillsGoOnceIdlePastTheTtl) {
+  CacheServices s = Services();
+  WriteTestFile(src_ + "/x.txt", "x");
+  ObjectId c2 = Sync("second");
+  ASSERT_TRUE(RequestCache(s, volume_, "ds", c1_).ok());  // queued, never filled
+  ASSERT_TRUE(RequestCache(s, volume_, "ds", c2).ok());
+  ASSERT_TRUE(UpdateCacheRow(*catalog_, "vol", "ds", c2, [](CacheRecord& r) {
+                r.state = CacheState::kFailed;
+                r.reason = "injected";
+                return true;
+              }).ok());
+  auto early = CollectGarbage(s, volume_, GcOptions{});
+  ASSERT_TRUE(early.ok());
+  EXPECT_TRUE(early->evictions.empty());
+  clock_.Advance(25 * kHour);
+  auto late = CollectGarbage(s, volume_, GcOptions{});
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  ASSERT_EQ(late->evictions.size(), 2u);
+  std::string why = late->evictions[0].why + "; " + late->evictions[1].why;
+  EXPECT_NE(why.find("a failed fill, idle for 25h"), std::string::npos) << why;
+  EXPECT_NE(why.find("a fill that stopped"), std::string::npos) << why;
+  EXPECT_TRUE(catalog_->ListCaches("vol")->empty());
+}
+
 TEST_F(CacheTest, LeasedAndPinnedCachesStayUntilTheLeaseLapses) {
   ASSERT_TRUE(Fill(c1_).ok());
   WriteTestFile(src_ + "/x.txt", "x");

@@ -176,6 +176,28 @@ Result<std::map<std::string, std::string>> LiveLeases(CacheServices& s, const st
   return live;
 }
 
+// Removes the row of a failed or stopped fill idle past the TTL, unless a
+// fill holds it now.
+Status CollectUnfinished(CacheServices& s, const CacheVolume& vol, const CacheRecord& row,
+                         int64_t now, bool dry_run, GcReport* report) {
+  if (row.state == CacheState::kReady || row.state == CacheState::kEvicting) return Status::Ok();
+  int64_t idle = now - row.last_used_unix_ns;
+  if (idle <= vol.record().ttl_ns) return Status::Ok();
+  PROXIMA_ASSIGN_OR_RETURN(auto lock, FileLock::Take(vol.CacheLockPath(row.dataset, row.commit),
+                                                     FileLock::Mode::kExclusive, false));
+  if (lock == nullptr) return Status::Ok();  // being filled right now
+  if (!dry_run) {
+    Status st = s.catalog.DeleteCache(row.volume, row.dataset, row.commit, row.version);
+    if (st.code() == StatusCode::kFailedPrecondition) return Status::Ok();  // moved meanwhile
+    PROXIMA_RETURN_IF_ERROR(st);
+  }
+  std::string what = row.state == CacheState::kFailed ? "a failed fill" : "a fill that stopped";
+  report->evictions.push_back(
+      {row.dataset, row.commit,
+       what + ", idle for " + Hours(idle) + " (ttl " + Hours(vol.record().ttl_ns) + ")", 0});
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<GcReport> CollectGarbage(CacheServices& s, const VolumeRecord& volume,
@@ -187,10 +209,15 @@ Result<GcReport> CollectGarbage(CacheServices& s, const VolumeRecord& volume,
   PROXIMA_ASSIGN_OR_RETURN(auto caches, s.catalog.ListCaches(volume.name));
   int64_t now = s.clock.NowUnixNanos();
 
-  // What may go at all, least recently used first.
+  // What may go at all, least recently used first. Rows of fills that
+  // failed, or stopped (killed, and nobody resumed them), go once idle past
+  // the TTL: they hold no tree, and what they left in the pool is swept.
   std::vector<CacheRecord> candidates;
   for (CacheRecord& c : caches) {
-    if (c.state != CacheState::kReady) continue;
+    if (c.state != CacheState::kReady) {
+      PROXIMA_RETURN_IF_ERROR(CollectUnfinished(s, vol, c, now, options.dry_run, &report));
+      continue;
+    }
     std::string name = CacheName(c.dataset, c.commit);
     if (c.pinned) {
       report.kept.push_back(name + ": pinned");
