@@ -114,16 +114,17 @@ Result<CacheVolume::Usage> CacheVolume::MeasureUsage(bool scan_pool) const {
   if (::statvfs(path().c_str(), &fs) != 0) {
     return ErrnoStatus(errno, "cannot measure the file system of volume '" + record_.name + "'");
   }
-  uint64_t total = uint64_t{fs.f_blocks} * fs.f_frsize;
   uint64_t avail = uint64_t{fs.f_bavail} * fs.f_frsize;
-  uint64_t fs_used = total - uint64_t{fs.f_bfree} * fs.f_frsize;
+  uint64_t fs_used = (uint64_t{fs.f_blocks} - fs.f_bfree) * fs.f_frsize;
   if (record_.capacity_bytes > 0) {
     u.capacity = record_.capacity_bytes;
     u.used = u.pool_bytes;
     u.free = u.used >= u.capacity ? 0 : u.capacity - u.used;
     if (u.free > avail) u.free = avail;
   } else {
-    u.capacity = total;
+    // What this volume could hold: what is used plus what may still be
+    // written (root's reserved blocks, and thin provisioning, are not).
+    u.capacity = fs_used + avail;
     u.used = fs_used;
     u.free = avail;
   }

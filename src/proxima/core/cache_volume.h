@@ -44,7 +44,7 @@ class CacheVolume {
   std::string TrashDir() const;
 
   struct Usage {
-    uint64_t capacity = 0;  // as configured, or the file system's size
+    uint64_t capacity = 0;  // as configured, or the file system's used + available
     uint64_t used = 0;      // the pool's bytes, or the file system's used bytes
     uint64_t free = 0;      // what may still be written: capacity - used, and
                             // never more than the file system has available
