@@ -65,6 +65,7 @@ class CacheTest : public ::testing::Test {
     volume_.path = tmp_ / "vol";
     volume_.resource = "local";
     ASSERT_TRUE(MakeDirs(volume_.path).ok());
+    ASSERT_TRUE(CacheVolume::Create(volume_).ok());
     ASSERT_TRUE(catalog_->CreateVolume(volume_).ok());
   }
 
@@ -328,7 +329,8 @@ TEST_F(CacheTest, TheHubsJanitorEvictsIdleCachesAndSkipsVolumesItCannotReach) {
   ASSERT_TRUE(Fill(c1_).ok());
   VolumeRecord elsewhere;
   elsewhere.name = "elsewhere";
-  elsewhere.path = "/nonexistent/volume";
+  elsewhere.path = tmp_ / "empty-mount-point";  // the shared file system is not mounted
+  ASSERT_TRUE(MakeDirs(elsewhere.path).ok());
   ASSERT_TRUE(catalog_->CreateVolume(elsewhere).ok());
   std::vector<std::string> lines;
   CacheJanitorThread janitor(catalog_.get(), repo_.get(), &clock_, 0,
@@ -343,6 +345,7 @@ TEST_F(CacheTest, TheHubsJanitorEvictsIdleCachesAndSkipsVolumesItCannotReach) {
   EXPECT_NE(all.find("volume 'vol': evicted ds@" + c1_.ShortHex()), std::string::npos) << all;
   EXPECT_NE(all.find("volume 'elsewhere' is not mounted here"), std::string::npos) << all;
   EXPECT_EQ(std::count(lines.begin(), lines.end(), lines[0]), 1) << "said once: " << all;
+  EXPECT_TRUE(IsEmptyDir(elsewhere.path)) << "nothing is created on an empty mount point";
 }
 
 TEST_F(CacheTest, ALeaseCannotBeTakenOnACacheThatIsNotReady) {
@@ -362,6 +365,7 @@ class SmallVolumeTest : public CacheTest {
     small_.high = 0.9;
     small_.low = 0.5;
     ASSERT_TRUE(MakeDirs(small_.path).ok());
+    ASSERT_TRUE(CacheVolume::Create(small_).ok());
     ASSERT_TRUE(catalog_->CreateVolume(small_).ok());
     // A commit that shares nothing with c1.
     ASSERT_TRUE(RemoveAll(src_ + "/a").ok());

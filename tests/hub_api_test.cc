@@ -278,6 +278,28 @@ TEST_F(HubApiTest, CacheRowsMoveByCompareAndSwapAndStayInvisibleToStrangers) {
   EXPECT_EQ(Call(admin_, "PUT", "/api/v1/volumes/v/quotas/nosuchteam", R"({"bytes":1})").first,
             404);
   EXPECT_EQ(Call(admin_, "PUT", "/api/v1/volumes/v/quotas/ml", R"({"bytes":-1})").first, 400);
+  // A lease is its taker's: another reader can neither end nor renew it.
+  ASSERT_EQ(Call(tokens_["owner"], "PUT", "/api/v1/datasets/ds/grants",
+                 R"({"subject":"user:spare","access":"read"})")
+                .first,
+            200);
+  std::string lease = "/api/v1/volumes/v/leases/mine";
+  std::string body = R"({"dataset":"ds","commit":")" + commit +
+                     R"(","holder":"job 1","expires_unix_ns":9000000000000000000})";
+  ASSERT_EQ(Call(tokens_["reader"], "PUT", lease, body).first, 200);
+  EXPECT_EQ(Call(tokens_["spare"], "DELETE", lease).first, 403);
+  EXPECT_EQ(Call(tokens_["spare"], "PUT", lease, body).first, 403);
+  auto [sl, bl] = Call(tokens_["reader"], "GET", "/api/v1/volumes/v/leases");
+  json listed = json::parse(bl)["items"][0];
+  EXPECT_EQ(listed.value("owner", ""), "reader");
+  EXPECT_LE(listed.value("expires_unix_ns", int64_t{0}),
+            clock_.NowUnixNanos() + int64_t{7} * 24 * 3600 * 1'000'000'000)
+      << "a lease is capped at a week";
+  // The same id on another cache is refused, not silently renewed.
+  std::string other_body = R"({"dataset":"ds","commit":")" + std::string(64, 'b') +
+                           R"(","holder":"job 1","expires_unix_ns":5})";
+  EXPECT_EQ(Call(tokens_["reader"], "PUT", lease, other_body).first, 409);
+  EXPECT_EQ(Call(tokens_["reader"], "DELETE", lease).first, 200);
   EXPECT_EQ(Call(admin_, "DELETE", "/api/v1/volumes/v").first, 412) << "it still has a cache";
   EXPECT_EQ(Call(tokens_["reader"], "DELETE", path + "?version=1").first, 412) << "stale version";
   EXPECT_EQ(Call(tokens_["reader"], "DELETE", path + "?version=x").first, 400);

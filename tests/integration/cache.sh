@@ -108,6 +108,29 @@ else
 fi
 check "the folders of a cache are read-only" test "$(stat -c %a "$path1")" = 555
 
+# --- a user other than root fills and evicts (the folders of a tree are read-only) ---
+if id nobody >/dev/null 2>&1 && command -v runuser >/dev/null; then
+  chmod 755 "$WORK"
+  if [ -d "$PROXIMA_HOME" ]; then chmod 755 "$PROXIMA_HOME"; fi
+  [ -d "$PROXIMA_HOME/store" ] && chmod -R o+rX "$PROXIMA_HOME/store"
+  nobody_home=$WORK/nobody-home
+  mkdir -p "$nobody_home" "$WORK/vol-nobody"
+  if [ -z "${PROXIMA_HUB:-}" ]; then  # the embedded catalog: a copy the user owns
+    python3 -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))" \
+      "$PROXIMA_HOME/catalog.db" "$nobody_home/catalog.db"
+  fi
+  chown -R nobody "$nobody_home" "$WORK/vol-nobody"
+  as_nobody=(runuser -u nobody -- env PROXIMA_HOME="$nobody_home"
+    PROXIMA_STORE="${PROXIMA_STORE:-$PROXIMA_HOME/store}")
+  "${as_nobody[@]}" "$P" -q volume add mine --path "$WORK/vol-nobody"
+  out=$("${as_nobody[@]}" "$P" -q cache add "scans@$c1" --volume mine --wait)
+  check "a user other than root fills and publishes a cache" same_tree "$path1" "$out"
+  check "and evicts it" "${as_nobody[@]}" "$P" -q cache rm "scans@$c1" --volume mine
+  check "its tree is gone" test ! -e "$WORK/vol-nobody/scans/$c1"
+else
+  fail "runuser and the user nobody are needed to test a fill as another user"
+fi
+
 # --- cache use: a lease while the command runs, the path in the environment ---
 out=$("$P" cache use "scans@$c1" --volume nfs1 -- sh -c \
   "echo \"path=\$PROXIMA_DATA_SCANS\"; '$P' cache show scans@$c1 --volume nfs1 --json")

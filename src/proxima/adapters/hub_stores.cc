@@ -420,7 +420,7 @@ class HubCacheCatalog : public CacheCatalog {
           if (!id) return Status::Unavailable("hub sent a malformed commit id");
           out.push_back({StringField(item, "id"), StringField(item, "volume"),
                          StringField(item, "dataset"), *id, StringField(item, "holder"),
-                         item.value("expires_unix_ns", int64_t{0})});
+                         item.value("expires_unix_ns", int64_t{0}), StringField(item, "owner")});
           return Status::Ok();
         }));
     return out;

@@ -228,12 +228,18 @@ Result<std::vector<QuotaRecord>> SqlCacheCatalog::ListQuotas(std::string_view vo
 Status SqlCacheCatalog::PutLease(const LeaseRecord& l) {
   std::string hex = l.commit.Hex();
   auto r = cache_db_->Query(
-      "INSERT INTO leases(id, volume, dataset, commit_id, holder, expires_unix_ns) "
-      "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT(id) DO UPDATE SET expires_unix_ns = $6",
+      "INSERT INTO leases(id, volume, dataset, commit_id, holder, expires_unix_ns, owner) "
+      "VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(id) DO UPDATE SET expires_unix_ns = $6 "
+      "WHERE leases.volume = $2 AND leases.dataset = $3 AND leases.commit_id = $4",
       {std::string_view(l.id), std::string_view(l.volume), std::string_view(l.dataset),
-       std::string_view(hex), std::string_view(l.holder), l.expires_unix_ns});
+       std::string_view(hex), std::string_view(l.holder), l.expires_unix_ns,
+       std::string_view(l.owner)});
   if (r.status().code() == StatusCode::kFailedPrecondition) return UnknownVolume(l.volume);
-  return r.status();
+  PROXIMA_RETURN_IF_ERROR(r.status());
+  if (r->affected != 1) {
+    return Status::AlreadyExists("lease '" + l.id + "' is a lease of another cache");
+  }
+  return Status::Ok();
 }
 
 Status SqlCacheCatalog::DeleteLease(std::string_view id) {
@@ -245,15 +251,15 @@ Status SqlCacheCatalog::DeleteLease(std::string_view id) {
 Result<std::vector<LeaseRecord>> SqlCacheCatalog::ListLeases(std::string_view volume) {
   PROXIMA_ASSIGN_OR_RETURN(
       SqlRows rows,
-      cache_db_->Query("SELECT id, volume, dataset, commit_id, holder, expires_unix_ns FROM "
-                       "leases WHERE volume = $1 ORDER BY id",
+      cache_db_->Query("SELECT id, volume, dataset, commit_id, holder, expires_unix_ns, owner "
+                       "FROM leases WHERE volume = $1 ORDER BY id",
                        {volume}));
   std::vector<LeaseRecord> out;
   for (size_t i = 0; i < rows.rows.size(); ++i) {
     auto id = ObjectId::FromHex(rows.Text(i, 3));
     if (!id) return Corrupt("lease " + Quote(rows.Text(i, 0)) + " is damaged");
-    out.push_back(
-        {rows.Text(i, 0), rows.Text(i, 1), rows.Text(i, 2), *id, rows.Text(i, 4), rows.Int(i, 5)});
+    out.push_back({rows.Text(i, 0), rows.Text(i, 1), rows.Text(i, 2), *id, rows.Text(i, 4),
+                   rows.Int(i, 5), rows.Text(i, 6)});
   }
   return out;
 }

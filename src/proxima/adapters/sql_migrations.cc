@@ -55,8 +55,9 @@ constexpr Migration kMigrations[] = {
      "  dataset TEXT NOT NULL, commit_id TEXT NOT NULL, holder TEXT NOT NULL,"
      "  expires_unix_ns BIGINT NOT NULL);"
      "CREATE INDEX leases_by_volume ON leases(volume);"},
-    {4, "per-team quotas on volumes",
+    {4, "per-team quotas on volumes, owners of leases",
      "ALTER TABLE caches ADD COLUMN team TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE leases ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
      "CREATE TABLE volume_quotas(volume TEXT NOT NULL REFERENCES volumes(name),"
      "  team TEXT NOT NULL, bytes BIGINT NOT NULL, PRIMARY KEY(volume, team));"},
 };

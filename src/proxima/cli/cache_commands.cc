@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <map>
 #include <mutex>
@@ -175,7 +176,7 @@ int CmdVolumeAdd(CommandContext& ctx, const CacheArgs& a) {
   v.high = a.high;
   v.low = a.low;
   v.created_unix_ns = ctx.env.clock->NowUnixNanos();
-  auto opened = CacheVolume::Open(v);
+  auto opened = CacheVolume::Create(v);
   if (!opened.ok()) return ReportError(opened.status());
   if (Status s = ctx.caches().CreateVolume(v); !s.ok()) return ReportError(s);
   auto usage = opened->MeasureUsage();
@@ -680,6 +681,14 @@ std::string DataVariable(const std::string& dataset) {
   return v;
 }
 
+// The pid of the command `cache use` runs, for the signal forwarder.
+std::atomic<pid_t> g_child{0};
+
+void ForwardSignal(int sig) {
+  pid_t child = g_child.load();
+  if (child > 0) ::kill(child, sig);
+}
+
 int CmdCacheUse(CommandContext& ctx, const CacheArgs& a) {
   if (a.command.empty()) {
     return ReportError(
@@ -688,6 +697,10 @@ int CmdCacheUse(CommandContext& ctx, const CacheArgs& a) {
   }
   auto duration = ParseDuration(a.lease, "--lease");
   if (!duration.ok()) return ReportError(duration.status());
+  if (*duration < 10 * kSecond) {
+    return ReportError(
+        Status::InvalidArgument("--lease: at least 10s (it is renewed every third)"));
+  }
   auto t = Resolve(ctx, a.spec, a.volume);
   if (!t.ok()) return ReportError(t.status());
   CacheServices s = Services(ctx);
@@ -706,30 +719,24 @@ int CmdCacheUse(CommandContext& ctx, const CacheArgs& a) {
     path = fill->path;
     lease = TakeLease(s, t->volume, t->rev.dataset, t->rev.commit, holder, *duration);
     // Lost to an eviction between the fill and the lease: fill again.
-    if (lease.ok() || lease.status().code() != StatusCode::kFailedPrecondition) break;
+    StatusCode code = lease.status().code();
+    if (lease.ok() || (code != StatusCode::kFailedPrecondition && code != StatusCode::kNotFound)) {
+      break;
+    }
   }
   if (!lease.ok()) return ReportError(lease.status());
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  std::thread renew([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    auto every = std::chrono::nanoseconds(std::max<int64_t>(*duration / 3, kSecond));
-    while (!cv.wait_for(lock, every, [&] { return done; })) {
-      Status st = RenewLease(s, *lease, *duration);
-      if (!st.ok())
-        std::fprintf(stderr, "proxima: cannot renew the lease: %s\n", st.message().c_str());
-    }
-  });
+  // Everything the child needs is ready before the fork, and no other
+  // thread runs yet: the child only sets its environment and execs.
   std::string variable = DataVariable(t->rev.dataset);
+  std::vector<std::string> args = a.command;
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::fflush(nullptr);
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setenv(variable.c_str(), path.c_str(), 1);
     ::setenv("PROXIMA_DATA", path.c_str(), 1);
-    std::vector<char*> argv;
-    std::vector<std::string> args = a.command;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
     ::execvp(argv[0], argv.data());
     std::fprintf(stderr, "proxima: error: cannot run '%s': %s\n", argv[0], std::strerror(errno));
     _exit(127);
@@ -737,11 +744,37 @@ int CmdCacheUse(CommandContext& ctx, const CacheArgs& a) {
   int rc = 1;
   if (pid < 0) {
     std::fprintf(stderr, "proxima: error: cannot start the command: %s\n", std::strerror(errno));
-  } else {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    IgnoreError(ReleaseLease(s, *lease));
+    return rc;
+  }
+  // Signals meant for this process go to the command, which decides; the
+  // lease is released when it ends.
+  g_child = pid;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, ForwardSignal);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread renew([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    auto every = std::chrono::nanoseconds(*duration / 3);
+    while (!cv.wait_for(lock, every, [&] { return done; })) {
+      Status st = RenewLease(s, *lease, *duration);
+      if (!st.ok()) {
+        std::fprintf(stderr, "proxima: warning: cannot renew the lease on %s: %s\n", path.c_str(),
+                     st.message().c_str());
+      }
     }
+  });
+  int status = 0;
+  pid_t waited;
+  do {
+    waited = ::waitpid(pid, &status, 0);
+  } while (waited < 0 && errno == EINTR);
+  if (waited == pid) {
     rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  } else {
+    std::fprintf(stderr, "proxima: error: lost track of the command (pid %d): %s\n",
+                 static_cast<int>(pid), std::strerror(errno));
   }
   {
     std::lock_guard<std::mutex> lock(mu);

@@ -87,6 +87,7 @@ class Fill {
 
   Status Run() {
     PROXIMA_RETURN_IF_ERROR(Plan());
+    ReportProgress(true);  // the row shows the commit's size from now on (quotas count it)
     PROXIMA_RETURN_IF_ERROR(AdmitTeam());
     PROXIMA_ASSIGN_OR_RETURN(auto pool_lock,
                              FileLock::Take(vol_.PoolLockPath(), FileLock::Mode::kShared, true));
@@ -177,6 +178,7 @@ class Fill {
          " bytes the cache needs: evicting");
     GcOptions gc;
     gc.need_bytes = need_;
+    gc.wait_for_sweep = true;
     PROXIMA_ASSIGN_OR_RETURN(GcReport freed, CollectGarbage(s_, vol_.record(), gc));
     report_.evicted += freed.evictions.size();
     return Status::Ok();
@@ -202,10 +204,18 @@ class Fill {
       }
       if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) == item.file->size) {
         UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (fd.valid() && CheckContent(fd.get(), *item.file, *index_, path).ok()) {
+        if (!fd.valid()) return ErrnoStatus(errno, "cannot read pool file '" + path + "'");
+        if (CheckContent(fd.get(), *item.file, *index_, path).ok()) {
           item.present = true;
           rehashed += item.file->size;
           return Status::Ok();
+        }
+        // Damaged. Remove it only if it is still the file that was checked:
+        // another fill may have replaced it with a good one meanwhile.
+        struct stat opened, now;
+        if (::fstat(fd.get(), &opened) != 0 || ::lstat(path.c_str(), &now) != 0 ||
+            opened.st_ino != now.st_ino || opened.st_dev != now.st_dev) {
+          return Status::Ok();  // replaced: the fetch below writes it if still missing
         }
       }
       if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
@@ -283,7 +293,7 @@ class Fill {
             const PoolItem& item = items_[it->item];
             std::string tmp = TmpPath(item);
             bool whole = item.file->chunks.size() == 1;
-            int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (whole ? O_TRUNC : 0);
+            int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (whole ? O_EXCL : 0);
             UniqueFd fd(::open(tmp.c_str(), flags, 0600));
             if (!fd.valid()) return ErrnoStatus(errno, "cannot create '" + tmp + "'");
             if (whole && raw.size() >= kDirectIoMinBytes) {
@@ -373,15 +383,25 @@ class Fill {
         return ErrnoStatus(errno, "cannot set the mode of " + QuotePath(it->path));
       }
     }
-    if (::fchmod(root.get(), 0555) != 0) return ErrnoStatus(errno, "cannot chmod '" + dir + "'");
+    // The top folder stays writable until it is in place: moving a folder to
+    // another parent rewrites its "..", which needs write permission.
     return SyncFilesystem(root.get(), "volume '" + vol_.record().name + "'");
   }
 
   Status CopyFromPool(const std::string& pool, int root, const FileState& f) {
-    PROXIMA_ASSIGN_OR_RETURN(std::string content, ReadFile(pool));
+    UniqueFd in(::open(pool.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in.valid()) return ErrnoStatus(errno, "cannot read pool file '" + pool + "'");
     UniqueFd out(::openat(root, f.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!out.valid()) return ErrnoStatus(errno, "cannot create " + QuotePath(f.path));
-    PROXIMA_RETURN_IF_ERROR(PwriteAll(out.get(), content, 0, QuotePath(f.path)));
+    std::string buf;
+    for (uint64_t offset = 0; offset < f.size;) {
+      buf.clear();
+      size_t n = static_cast<size_t>(std::min<uint64_t>(f.size - offset, 1 << 20));
+      PROXIMA_RETURN_IF_ERROR(PreadAll(in.get(), n, offset, &buf, pool));
+      if (buf.empty()) return Status::Corruption("pool file '" + pool + "' is truncated");
+      PROXIMA_RETURN_IF_ERROR(PwriteAll(out.get(), buf, offset, QuotePath(f.path)));
+      offset += buf.size();
+    }
     mode_t mode = (f.mode & 0111) != 0 ? 0555 : 0444;
     if (::fchmod(out.get(), mode) != 0) return ErrnoStatus(errno, "cannot chmod " + f.path);
     return out.Close(QuotePath(f.path));
@@ -397,10 +417,16 @@ class Fill {
     std::string to = vol_.TreePath(dataset_, commit_id_);
     if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
       int err = errno;
-      if ((err != EINVAL && err != ENOSYS) || Exists(to) || ::rename(from.c_str(), to.c_str())) {
-        return ErrnoStatus(err, "cannot publish the cache at '" + to + "'");
+      if (err == EINVAL || err == ENOSYS) {  // no RENAME_NOREPLACE here (NFS): we hold the lock
+        if (Exists(to)) {
+          err = EEXIST;
+        } else {
+          err = ::rename(from.c_str(), to.c_str()) == 0 ? 0 : errno;
+        }
       }
+      if (err != 0) return ErrnoStatus(err, "cannot publish the cache at '" + to + "'");
     }
+    if (::chmod(to.c_str(), 0555) != 0) return ErrnoStatus(errno, "cannot chmod '" + to + "'");
     PROXIMA_RETURN_IF_ERROR(FsyncDir(parent));
     report_.filled = true;
     return Status::Ok();
@@ -444,7 +470,7 @@ class Fill {
   ObjectId commit_id_;
   std::string team_;
   FillReport& report_;
-  std::string tmp_suffix_ = UniqueTempSuffix();
+  std::string tmp_suffix_ = RandomHex(8);  // unique across the nodes sharing the volume
 
   Commit commit_;
   std::unique_ptr<BlobIndex> index_;
@@ -535,44 +561,62 @@ Result<FillReport> FillCache(CacheServices& s, const VolumeRecord& volume_record
   const std::string& vname = volume_record.name;
   PROXIMA_ASSIGN_OR_RETURN(CacheRecord row,
                            EnsureRow(s, volume_record, dataset, commit, options.team));
-  auto ready_now = [&](const CommitStats* stats) {
+  // Marks the row ready and used now. Without `stats` only a row that is
+  // ready already (the fast path, without the lock): false when it is not.
+  auto ready_now = [&](const CommitStats* stats) -> Result<std::optional<CacheRecord>> {
     int64_t now = s.clock.NowUnixNanos();
-    return UpdateCacheRow(s.catalog, vname, dataset, commit, [&](CacheRecord& r) {
-      if (r.state != CacheState::kReady && stats != nullptr) {
-        r.files = stats->files;
-        r.bytes = stats->bytes;
-        r.done_bytes = stats->bytes;
-        r.reason.clear();
-      }
-      r.state = CacheState::kReady;
-      r.last_used_unix_ns = now;
-      return true;
-    });
+    bool refused = false;
+    PROXIMA_ASSIGN_OR_RETURN(CacheRecord r,
+                             UpdateCacheRow(s.catalog, vname, dataset, commit, [&](CacheRecord& r) {
+                               if (r.state != CacheState::kReady) {
+                                 if (stats == nullptr || r.state == CacheState::kEvicting) {
+                                   refused = true;
+                                   return false;
+                                 }
+                                 r.files = stats->files;
+                                 r.bytes = stats->bytes;
+                                 r.done_bytes = stats->bytes;
+                                 r.reason.clear();
+                               }
+                               r.state = CacheState::kReady;
+                               r.last_used_unix_ns = now;
+                               return true;
+                             }));
+    if (refused) return std::optional<CacheRecord>();
+    return std::optional<CacheRecord>(std::move(r));
   };
   if (row.state == CacheState::kReady && Exists(report.path)) {
-    PROXIMA_ASSIGN_OR_RETURN(report.cache, ready_now(nullptr));
-    return report;
-  }
-  if (row.state == CacheState::kEvicting) {
-    return Status::Unavailable("cache " + CacheName(dataset, commit) + " on volume '" + vname +
-                               "' is being evicted; add it again when it is gone");
+    PROXIMA_ASSIGN_OR_RETURN(auto ready, ready_now(nullptr));
+    if (ready && Exists(report.path)) {
+      report.cache = std::move(*ready);
+      return report;
+    }
   }
   PROXIMA_ASSIGN_OR_RETURN(auto lock, FileLock::Take(volume.CacheLockPath(dataset, commit),
                                                      FileLock::Mode::kExclusive, false));
   if (lock == nullptr) {
     if (s.note) {
-      s.note("another process is filling " + CacheName(dataset, commit) + " on volume '" + vname +
-             "'; waiting for it");
+      s.note("another process is filling or evicting " + CacheName(dataset, commit) +
+             " on volume '" + vname + "'; waiting for it");
     }
     report.waited = true;
     PROXIMA_ASSIGN_OR_RETURN(lock, FileLock::Take(volume.CacheLockPath(dataset, commit),
                                                   FileLock::Mode::kExclusive, true));
   }
-  // Under the lock: a tree in place is complete (filled by the fill this one
-  // waited for, or by a node that records caches in another catalog).
+  // Under the lock, the row again: the holder may have evicted the cache
+  // (or died evicting it: then the eviction is finished first).
+  PROXIMA_ASSIGN_OR_RETURN(row, EnsureRow(s, volume_record, dataset, commit, options.team));
+  if (row.state == CacheState::kEvicting) {
+    PROXIMA_RETURN_IF_ERROR(FinishEviction(s, volume, dataset, commit));
+    PROXIMA_ASSIGN_OR_RETURN(row, EnsureRow(s, volume_record, dataset, commit, options.team));
+  }
+  // A tree in place is complete (filled by the fill this one waited for, or
+  // by a node that records caches in another catalog).
   if (Exists(report.path)) {
     PROXIMA_ASSIGN_OR_RETURN(Commit c, s.repo.LoadCommit(commit));
-    PROXIMA_ASSIGN_OR_RETURN(report.cache, ready_now(&c.stats));
+    PROXIMA_ASSIGN_OR_RETURN(auto ready, ready_now(&c.stats));
+    if (!ready) return Status::Internal("cache row changed under the lock");
+    report.cache = std::move(*ready);
     return report;
   }
   PROXIMA_RETURN_IF_ERROR(UpdateCacheRow(s.catalog, vname, dataset, commit, [&](CacheRecord& r) {
@@ -585,6 +629,11 @@ Result<FillReport> FillCache(CacheServices& s, const VolumeRecord& volume_record
   Status status = fill.Run();
   if (!status.ok()) {
     std::string reason = status.ToString();
+    if (reason.size() > 1000) {
+      size_t cut = 1000;
+      while (cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80) --cut;
+      reason = reason.substr(0, cut) + "...";
+    }
     IgnoreError(UpdateCacheRow(s.catalog, vname, dataset, commit, [&](CacheRecord& r) {
                   r.state = CacheState::kFailed;
                   r.reason = reason;

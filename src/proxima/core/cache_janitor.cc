@@ -65,7 +65,12 @@ uint64_t ExclusiveBytes(const std::string& tree) {
 
 // Removes pool files that no tree links, temporary files and trash. Needs
 // the pool lock exclusively: no fill is running.
+// What cannot be removed now (a file still open on NFS, say) is reported
+// and left for the next sweep; it never stops the rest.
 Status SweepPool(const CacheVolume& vol, GcReport* report) {
+  auto leave = [&](const Status& st) {
+    if (!st.ok()) report->kept.push_back("sweep: " + st.message() + " (left for the next run)");
+  };
   // Trees of fills that were killed (their lock is free) hold links that
   // keep pool files alive; the next fill of the commit builds its tree anew.
   std::string fills = JoinPath(vol.path(), ".proxima/fills");
@@ -79,7 +84,7 @@ Status SweepPool(const CacheVolume& vol, GcReport* report) {
       PROXIMA_ASSIGN_OR_RETURN(auto lock,
                                FileLock::Take(JoinPath(vol.path(), ".proxima/locks/" + n),
                                               FileLock::Mode::kExclusive, false));
-      if (lock != nullptr) PROXIMA_RETURN_IF_ERROR(RemoveTree(fills + "/" + n));
+      if (lock != nullptr) leave(RemoveTree(fills + "/" + n));
     }
   }
   for (const std::string& dir : {vol.TmpDir(), vol.TrashDir()}) {
@@ -91,7 +96,7 @@ Status SweepPool(const CacheVolume& vol, GcReport* report) {
       if (n != "." && n != "..") names.push_back(dir + "/" + n);
     }
     ::closedir(d);
-    for (const std::string& p : names) PROXIMA_RETURN_IF_ERROR(RemoveTree(p));
+    for (const std::string& p : names) leave(RemoveTree(p));
   }
   DIR* top = ::opendir(vol.PoolDir().c_str());
   if (top == nullptr) return ErrnoStatus(errno, "cannot list '" + vol.PoolDir() + "'");
@@ -109,9 +114,10 @@ Status SweepPool(const CacheVolume& vol, GcReport* report) {
       if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       if (!S_ISREG(st.st_mode) || st.st_nlink != 1) continue;
       if (::unlinkat(::dirfd(d), e->d_name, 0) != 0) {
-        int err = errno;
-        ::closedir(d);
-        return ErrnoStatus(err, "cannot remove pool file '" + sub + "/" + e->d_name + "'");
+        if (errno != ENOENT) {
+          leave(ErrnoStatus(errno, "cannot remove pool file '" + sub + "/" + e->d_name + "'"));
+        }
+        continue;
       }
       ++report->pool_files_removed;
       report->pool_bytes_freed += static_cast<uint64_t>(st.st_size);
@@ -120,6 +126,36 @@ Status SweepPool(const CacheVolume& vol, GcReport* report) {
   }
   return Status::Ok();
 }
+
+}  // namespace
+
+Status FinishEviction(CacheServices& s, const CacheVolume& vol, std::string_view dataset,
+                      const ObjectId& commit) {
+  // Out of sight in one step (the commit point), then the row, then the
+  // files at leisure: what is left behind is the sweep's.
+  std::string tree = vol.TreePath(dataset, commit);
+  std::string trash =
+      vol.TrashDir() + "/" + std::string(dataset) + "@" + commit.Hex() + "." + RandomHex(8);
+  // Moving a folder to another parent rewrites its "..": it must be writable.
+  if (::chmod(tree.c_str(), 0755) != 0 && errno != ENOENT) {
+    return ErrnoStatus(errno, "cannot make '" + tree + "' writable to remove it");
+  }
+  if (::rename(tree.c_str(), trash.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus(errno, "cannot move '" + tree + "' to the trash");
+  }
+  const std::string& volume = vol.record().name;
+  for (int attempt = 0;; ++attempt) {
+    PROXIMA_ASSIGN_OR_RETURN(auto row, s.catalog.GetCache(volume, dataset, commit));
+    if (!row) break;
+    Status st = s.catalog.DeleteCache(volume, dataset, commit, row->version);
+    if (st.ok()) break;
+    if (st.code() != StatusCode::kFailedPrecondition || attempt > 20) return st;
+  }
+  IgnoreError(RemoveTree(trash));
+  return Status::Ok();
+}
+
+namespace {
 
 // Evicts one cache whose row was read as `row`. Returns false (and says why
 // in `kept`) when it cannot go now.
@@ -143,14 +179,7 @@ Result<bool> Evict(CacheServices& s, const CacheVolume& vol, const CacheRecord& 
       report->kept.push_back(name + ": used or changed meanwhile");
       return false;
     }
-    // Out of sight in one step, then removed at leisure.
-    std::string trash =
-        vol.TrashDir() + "/" + row.dataset + "@" + row.commit.Hex() + "." + UniqueTempSuffix();
-    if (::rename(tree.c_str(), trash.c_str()) != 0 && errno != ENOENT) {
-      return ErrnoStatus(errno, "cannot move '" + tree + "' to the trash");
-    }
-    PROXIMA_RETURN_IF_ERROR(RemoveTree(trash));
-    PROXIMA_RETURN_IF_ERROR(s.catalog.DeleteCache(row.volume, row.dataset, row.commit, *v));
+    PROXIMA_RETURN_IF_ERROR(FinishEviction(s, vol, row.dataset, row.commit));
   }
   report->evictions.push_back(std::move(ev));
   return true;
@@ -176,25 +205,44 @@ Result<std::map<std::string, std::string>> LiveLeases(CacheServices& s, const st
   return live;
 }
 
-// Removes the row of a failed or stopped fill idle past the TTL, unless a
-// fill holds it now.
+// The rows that are not ready: an eviction whose process died (its lock is
+// free) is finished now; a failed or stopped fill idle past the TTL goes,
+// unless its tree was published (the process died before marking it ready:
+// it is marked now). A fill that holds its lock is left alone.
 Status CollectUnfinished(CacheServices& s, const CacheVolume& vol, const CacheRecord& row,
                          int64_t now, bool dry_run, GcReport* report) {
-  if (row.state == CacheState::kReady || row.state == CacheState::kEvicting) return Status::Ok();
+  if (row.state == CacheState::kReady) return Status::Ok();
   int64_t idle = now - row.last_used_unix_ns;
-  if (idle <= vol.record().ttl_ns) return Status::Ok();
+  bool evicting = row.state == CacheState::kEvicting;
+  if (!evicting && idle <= vol.record().ttl_ns) return Status::Ok();
   PROXIMA_ASSIGN_OR_RETURN(auto lock, FileLock::Take(vol.CacheLockPath(row.dataset, row.commit),
                                                      FileLock::Mode::kExclusive, false));
-  if (lock == nullptr) return Status::Ok();  // being filled right now
-  if (!dry_run) {
-    Status st = s.catalog.DeleteCache(row.volume, row.dataset, row.commit, row.version);
-    if (st.code() == StatusCode::kFailedPrecondition) return Status::Ok();  // moved meanwhile
-    PROXIMA_RETURN_IF_ERROR(st);
+  if (lock == nullptr) return Status::Ok();  // being filled or evicted right now
+  std::string what = evicting                           ? "an eviction that was interrupted"
+                     : row.state == CacheState::kFailed ? "a failed fill"
+                                                        : "a fill that stopped";
+  if (!evicting && ::access(vol.TreePath(row.dataset, row.commit).c_str(), F_OK) == 0) {
+    if (dry_run) return Status::Ok();
+    PROXIMA_ASSIGN_OR_RETURN(Commit c, s.repo.LoadCommit(row.commit));
+    Status marked =
+        UpdateCacheRow(s.catalog, row.volume, row.dataset, row.commit, [&](CacheRecord& r) {
+          if (r.state == CacheState::kReady || r.state == CacheState::kEvicting) return false;
+          r.state = CacheState::kReady;
+          r.files = c.stats.files;
+          r.bytes = r.done_bytes = c.stats.bytes;
+          r.reason.clear();
+          return true;
+        }).status();
+    return marked.IsNotFound() ? Status::Ok() : marked;
   }
-  std::string what = row.state == CacheState::kFailed ? "a failed fill" : "a fill that stopped";
-  report->evictions.push_back(
-      {row.dataset, row.commit,
-       what + ", idle for " + Hours(idle) + " (ttl " + Hours(vol.record().ttl_ns) + ")", 0});
+  if (!dry_run) {
+    PROXIMA_RETURN_IF_ERROR(FinishEviction(s, vol, row.dataset, row.commit));
+  }
+  report->evictions.push_back({row.dataset, row.commit,
+                               what + (evicting ? ""
+                                                : ", idle for " + Hours(idle) + " (ttl " +
+                                                      Hours(vol.record().ttl_ns) + ")"),
+                               0});
   return Status::Ok();
 }
 
@@ -231,7 +279,9 @@ Result<GcReport> CollectGarbage(CacheServices& s, const VolumeRecord& volume,
     return a.last_used_unix_ns < b.last_used_unix_ns;
   });
 
+  // Estimates as evictions go: what each frees is what only it links.
   uint64_t used = report.before.used;
+  uint64_t free = report.before.free;
   uint64_t capacity = report.before.capacity;
   std::vector<bool> gone(candidates.size(), false);
   auto evict = [&](size_t i, const std::string& why) -> Status {
@@ -242,6 +292,7 @@ Result<GcReport> CollectGarbage(CacheServices& s, const VolumeRecord& volume,
     if (evicted && report.evictions.size() > before) {
       uint64_t freed = report.evictions.back().bytes;
       used = used > freed ? used - freed : 0;
+      free += freed;
     }
     return Status::Ok();
   };
@@ -254,26 +305,25 @@ Result<GcReport> CollectGarbage(CacheServices& s, const VolumeRecord& volume,
   }
   auto high = static_cast<uint64_t>(volume.high * static_cast<double>(capacity));
   auto low = static_cast<uint64_t>(volume.low * static_cast<double>(capacity));
-  uint64_t room = capacity > options.need_bytes ? capacity - options.need_bytes : 0;
-  uint64_t target = std::min(low, room);
-  if (used > high || used > room) {
-    for (size_t i = 0; i < candidates.size() && used > target; ++i) {
-      if (gone[i]) continue;
-      std::string why = options.need_bytes > 0 && used > room
-                            ? "least recently used; making room for a new cache"
-                            : "least recently used; volume above its high watermark";
-      PROXIMA_RETURN_IF_ERROR(evict(i, why));
-    }
+  bool over_high = used > high;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    bool for_room = options.need_bytes > free;
+    if (!(for_room || (over_high && used > low))) break;
+    if (gone[i]) continue;
+    PROXIMA_RETURN_IF_ERROR(evict(i, for_room
+                                         ? "least recently used; making room for a new cache"
+                                         : "least recently used; volume above its high watermark"));
   }
 
   if (options.dry_run) {
     report.after = report.before;
     report.after.used = used;
-    report.after.free = capacity > used ? capacity - used : 0;
+    report.after.free = free;
     return report;
   }
-  PROXIMA_ASSIGN_OR_RETURN(auto pool_lock,
-                           FileLock::Take(vol.PoolLockPath(), FileLock::Mode::kExclusive, false));
+  PROXIMA_ASSIGN_OR_RETURN(
+      auto pool_lock,
+      FileLock::Take(vol.PoolLockPath(), FileLock::Mode::kExclusive, options.wait_for_sweep));
   if (pool_lock != nullptr) {
     PROXIMA_RETURN_IF_ERROR(SweepPool(vol, &report));
   } else {
@@ -298,10 +348,19 @@ Result<Eviction> RemoveCache(CacheServices& s, const VolumeRecord& volume, std::
     return Status::FailedPrecondition("cache " + name + " is leased by " + it->second +
                                       "; wait for it, or remove it anyway with --force");
   }
-  if (row->state == CacheState::kFailed || row->state == CacheState::kQueued) {
-    // Nothing published; what a failed fill left is swept below.
-    PROXIMA_RETURN_IF_ERROR(s.catalog.DeleteCache(volume.name, dataset, commit, row->version));
-    report.evictions.push_back({std::string(dataset), commit, "removed", 0});
+  if (row->state != CacheState::kReady) {
+    // Queued, failed, stopped, or an interrupted eviction: with the lock
+    // (no fill runs), whatever is there goes.
+    PROXIMA_ASSIGN_OR_RETURN(auto lock, FileLock::Take(vol.CacheLockPath(dataset, commit),
+                                                       FileLock::Mode::kExclusive, false));
+    if (lock == nullptr) {
+      return Status::FailedPrecondition("cache " + name +
+                                        " is being filled or evicted now; "
+                                        "remove it when that is done");
+    }
+    uint64_t bytes = ExclusiveBytes(vol.TreePath(dataset, commit));
+    PROXIMA_RETURN_IF_ERROR(FinishEviction(s, vol, dataset, commit));
+    report.evictions.push_back({std::string(dataset), commit, "removed", bytes});
   } else {
     PROXIMA_ASSIGN_OR_RETURN(bool evicted, Evict(s, vol, *row, "removed", false, &report));
     if (!evicted) {
@@ -360,6 +419,7 @@ Status ReleaseLease(CacheServices& s, const LeaseRecord& lease) {
   int64_t now = s.clock.NowUnixNanos();
   Status touched =
       UpdateCacheRow(s.catalog, lease.volume, lease.dataset, lease.commit, [&](CacheRecord& r) {
+        if (r.state != CacheState::kReady) return false;
         r.last_used_unix_ns = now;
         return true;
       }).status();
@@ -391,7 +451,6 @@ Result<VerifyReport> VerifyCache(CacheServices& s, const VolumeRecord& volume,
   StartPhase(s.progress, "verifying", files.size(), total);
   VerifyReport report;
   std::mutex mu;
-  bool copies_expected = !row->reason.empty();
   PROXIMA_RETURN_IF_ERROR(ParallelFor(files.size(), s.threads, [&](size_t i) -> Status {
     const FileState& f = *files[i];
     std::string problem;
@@ -403,8 +462,6 @@ Result<VerifyReport> VerifyCache(CacheServices& s, const VolumeRecord& volume,
       problem = "not a regular file";
     } else if (Status ok = CheckContent(fd.get(), f, *index, "content"); !ok.ok()) {
       problem = ok.message();
-    } else if (st.st_nlink < 2 && !copies_expected) {
-      problem = "not linked to the pool";
     }
     AddFiles(s.progress, 1);
     AddBytes(s.progress, f.size);

@@ -14,6 +14,9 @@ struct GcOptions {
   bool dry_run = false;  // report what would go, remove nothing
   // Make room for this many more bytes as well (a fill's admission).
   uint64_t need_bytes = 0;
+  // Wait for running fills to finish before sweeping the pool, instead of
+  // leaving the sweep to the next pass (a fill making room needs it now).
+  bool wait_for_sweep = false;
 };
 
 struct Eviction {
@@ -43,6 +46,13 @@ struct GcReport {
 Result<GcReport> CollectGarbage(CacheServices& s, const VolumeRecord& volume,
                                 const GcOptions& options);
 
+// Finishes the eviction of a cache whose row is `evicting` (or of a tree
+// with no row worth keeping), with its lock held: moves the tree to the
+// trash in one step, deletes the row, then removes the files (what cannot be
+// removed now is left to the sweep).
+Status FinishEviction(CacheServices& s, const CacheVolume& vol, std::string_view dataset,
+                      const ObjectId& commit);
+
 // `proxima cache rm`: evicts one cache now. FailedPrecondition when it is
 // leased (unless `force`) or being filled; NotFound when there is no row.
 Result<Eviction> RemoveCache(CacheServices& s, const VolumeRecord& volume, std::string_view dataset,
@@ -63,7 +73,7 @@ struct VerifyReport {
 };
 
 // `proxima cache verify`: reads every file of a ready cache and checks it
-// against the commit's hashes, and that it is a link into the pool.
+// against the commit's hashes.
 Result<VerifyReport> VerifyCache(CacheServices& s, const VolumeRecord& volume,
                                  std::string_view dataset, const ObjectId& commit);
 

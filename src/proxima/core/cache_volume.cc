@@ -48,7 +48,9 @@ Status ScanPool(const std::string& dir, uint64_t* bytes, uint64_t* files) {
 
 }  // namespace
 
-Result<CacheVolume> CacheVolume::Open(const VolumeRecord& record) {
+namespace {
+
+Status CheckFolder(const VolumeRecord& record) {
   struct stat st;
   if (record.path.empty() || record.path[0] != '/') {
     return Status::InvalidArgument("volume '" + record.name + "': path '" + record.path +
@@ -62,23 +64,45 @@ Result<CacheVolume> CacheVolume::Open(const VolumeRecord& record) {
     return Status::InvalidArgument("volume '" + record.name + "': '" + record.path +
                                    "' is not a folder");
   }
+  return Status::Ok();
+}
+
+std::string MarkerPath(const std::string& volume) { return JoinPath(volume, ".proxima/volume"); }
+
+}  // namespace
+
+Result<CacheVolume> CacheVolume::Create(const VolumeRecord& record) {
+  PROXIMA_RETURN_IF_ERROR(CheckFolder(record));
   CacheVolume v(record);
   for (const std::string& dir : {v.PoolDir(), JoinPath(v.path(), ".proxima/fills"),
                                  JoinPath(v.path(), ".proxima/locks"), v.TmpDir(), v.TrashDir()}) {
     PROXIMA_RETURN_IF_ERROR(MakeDirs(dir));
   }
   // The pool's 256 folders, once, so that writers never race to make them.
-  std::string last = v.PoolDir() + "/ff";
-  if (::access(last.c_str(), F_OK) != 0) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (int i = 0; i < 256; ++i) {
-      std::string sub = v.PoolDir() + "/" + kHex[i >> 4] + kHex[i & 15];
-      if (::mkdir(sub.c_str(), 0755) != 0 && errno != EEXIST) {
-        return ErrnoStatus(errno, "cannot create '" + sub + "'");
-      }
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 256; ++i) {
+    std::string sub = v.PoolDir() + "/" + kHex[i >> 4] + kHex[i & 15];
+    if (::mkdir(sub.c_str(), 0755) != 0 && errno != EEXIST) {
+      return ErrnoStatus(errno, "cannot create '" + sub + "'");
     }
   }
+  std::string marker = MarkerPath(v.path());
+  if (::access(marker.c_str(), F_OK) != 0) {
+    PROXIMA_RETURN_IF_ERROR(WriteFileAtomic(
+        marker, "A Proxima cache volume (docs/caches.md), first registered as '" + record.name +
+                    "'. Do not edit what is under this folder by hand.\n"));
+  }
   return v;
+}
+
+Result<CacheVolume> CacheVolume::Open(const VolumeRecord& record) {
+  PROXIMA_RETURN_IF_ERROR(CheckFolder(record));
+  if (::access(MarkerPath(record.path).c_str(), F_OK) != 0) {
+    return Status::NotFound("volume '" + record.name + "': '" + record.path +
+                            "' holds no Proxima volume (no .proxima/volume): is the shared file "
+                            "system mounted here? ('proxima volume add' makes a new one)");
+  }
+  return CacheVolume(record);
 }
 
 std::string CacheVolume::TreePath(std::string_view dataset, const ObjectId& commit) const {
@@ -192,7 +216,10 @@ Status RemoveTree(const std::string& path) {
     // Read-only folders of a published cache: make them writable on the way.
     if ((st.st_mode & 0700) != 0700) ::chmod(path.c_str(), 0700);
     DIR* d = ::opendir(path.c_str());
-    if (d == nullptr) return ErrnoStatus(errno, "cannot list '" + path + "'");
+    if (d == nullptr) {
+      if (errno == ENOENT) return Status::Ok();  // removed meanwhile
+      return ErrnoStatus(errno, "cannot list '" + path + "'");
+    }
     std::vector<std::string> names;
     while (dirent* e = ::readdir(d)) {
       std::string n = e->d_name;

@@ -23,8 +23,12 @@ namespace proxima {
 // coordinate fills and evictions across nodes as well as processes.
 class CacheVolume {
  public:
-  // Checks that the volume's directory exists and creates its .proxima
-  // folders. NotFound naming the path when it does not exist.
+  // Makes the folder (which must exist) a volume: its .proxima folders and
+  // the marker file .proxima/volume that Open looks for. Idempotent.
+  static Result<CacheVolume> Create(const VolumeRecord& record);
+  // Opens a volume made by Create. NotFound naming the path when the folder,
+  // or its marker, is missing: an empty mount point whose shared file
+  // system is not mounted is not mistaken for the volume.
   static Result<CacheVolume> Open(const VolumeRecord& record);
 
   const VolumeRecord& record() const { return record_; }

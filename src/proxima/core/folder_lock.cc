@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -26,7 +27,12 @@ Result<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path,
 
 Result<std::unique_ptr<FileLock>> FileLock::Take(const std::string& path, Mode mode, bool wait) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0 && errno == EACCES)
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);  // flock needs no write
   if (fd < 0) return ErrnoStatus(errno, "cannot open lock file '" + path + "'");
+  // Other users of a shared volume lock it too, whatever our umask; only the
+  // file's owner may change its mode, and others need not.
+  IgnoreError(::fchmod(fd, 0666) == 0 ? Status::Ok() : ErrnoStatus(errno, path));
   int op = (mode == Mode::kShared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB);
   int rc;
   do {

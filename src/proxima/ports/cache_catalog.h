@@ -78,6 +78,7 @@ struct LeaseRecord {
   ObjectId commit;
   std::string holder;  // who: "cache use (pid 123 on node7)", a job id...
   int64_t expires_unix_ns = 0;
+  std::string owner;  // the hub user who took it ("" in the embedded mode)
 };
 
 // Thread-safe; every method is one atomic step in the catalog.
@@ -112,7 +113,8 @@ class CacheCatalog {
   virtual Status DeleteCache(std::string_view volume, std::string_view dataset,
                              const ObjectId& commit, int64_t version) = 0;
 
-  // Inserts a lease, or renews the one with the same id.
+  // Inserts a lease, or renews the one with the same id (its expiry only).
+  // AlreadyExists when that id is a lease of another cache.
   virtual Status PutLease(const LeaseRecord& lease) = 0;
   // NotFound when there is no such lease (expired and collected, say).
   virtual Status DeleteLease(std::string_view id) = 0;

@@ -51,7 +51,8 @@ Json CacheJson(const CacheRecord& c) {
 Json LeaseJson(const LeaseRecord& l) {
   return {{"id", l.id},           {"volume", l.volume},
           {"dataset", l.dataset}, {"commit", l.commit.Hex()},
-          {"holder", l.holder},   {"expires_unix_ns", l.expires_unix_ns}};
+          {"holder", l.holder},   {"expires_unix_ns", l.expires_unix_ns},
+          {"owner", l.owner}};
 }
 
 // Which datasets `who` may read; nullopt: all (an administrator).
@@ -152,7 +153,9 @@ Status PutCache(Hub& hub, const httplib::Request& req, httplib::Response& res,
   row.volume = volume;
   row.dataset = dataset;
   row.commit = CommitOf(req, 3);
-  if (!row.team.empty() && !who.admin && who.RoleIn(row.team) < TeamRole::kMember) {
+  // The team is fixed when the row is recorded (updates never change it).
+  if (row.version == 0 && !row.team.empty() && !who.admin &&
+      who.RoleIn(row.team) < TeamRole::kMember) {
     return Status::PermissionDenied("a cache counts against team '" + row.team +
                                     "' only when a member of it (or a hub admin) asks");
   }
@@ -232,6 +235,13 @@ Status ListLeases(Hub& hub, const httplib::Request& req, httplib::Response& res,
   return Status::Ok();
 }
 
+// A lease belongs to the user who took it: only that user (or a hub
+// admin) renews or releases it, so a reader cannot end another's lease.
+Status RequireLeaseOwner(const Principal& who, const LeaseRecord& lease) {
+  if (who.admin || lease.owner == who.user) return Status::Ok();
+  return Status::PermissionDenied("lease '" + lease.id + "' was taken by another user");
+}
+
 Status PutLease(Hub& hub, const httplib::Request& req, httplib::Response& res,
                 const Principal& who) {
   std::string volume = req.matches[1];
@@ -241,12 +251,13 @@ Status PutLease(Hub& hub, const httplib::Request& req, httplib::Response& res,
   PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, lease.dataset, Access::kRead).status());
   lease.id = req.matches[2];
   lease.volume = volume;
-  // A renewal must not move a lease to another cache.
+  lease.owner = who.user;
+  // At most a week ahead of the hub's clock: a lease is renewed, not forever.
+  constexpr int64_t kMaxLeaseNs = int64_t{7} * 24 * 3600 * 1'000'000'000;
+  lease.expires_unix_ns = std::min(lease.expires_unix_ns, hub.clock->NowUnixNanos() + kMaxLeaseNs);
   PROXIMA_ASSIGN_OR_RETURN(std::vector<LeaseRecord> existing, hub.catalog->ListLeases(volume));
   for (const LeaseRecord& l : existing) {
-    if (l.id == lease.id && (l.dataset != lease.dataset || l.commit != lease.commit)) {
-      return Status::AlreadyExists("lease '" + lease.id + "' belongs to another cache");
-    }
+    if (l.id == lease.id) PROXIMA_RETURN_IF_ERROR(RequireLeaseOwner(who, l));
   }
   PROXIMA_RETURN_IF_ERROR(hub.catalog->PutLease(lease));
   SendJson(res, 200, LeaseJson(lease));
@@ -261,6 +272,10 @@ Status DeleteLease(Hub& hub, const httplib::Request& req, httplib::Response& res
   for (const LeaseRecord& l : leases) {
     if (l.id != id) continue;
     PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, l.dataset, Access::kRead).status());
+    // An expired lease holds nothing: any janitor may collect it.
+    if (l.expires_unix_ns > hub.clock->NowUnixNanos()) {
+      PROXIMA_RETURN_IF_ERROR(RequireLeaseOwner(who, l));
+    }
     PROXIMA_RETURN_IF_ERROR(hub.catalog->DeleteLease(id));
     SendJson(res, 200, {{"deleted", id}});
     return Status::Ok();
