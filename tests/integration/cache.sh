@@ -127,6 +127,19 @@ if id nobody >/dev/null 2>&1 && command -v runuser >/dev/null; then
   check "a user other than root fills and publishes a cache" same_tree "$path1" "$out"
   check "and evicts it" "${as_nobody[@]}" "$P" -q cache rm "scans@$c1" --volume mine
   check "its tree is gone" test ! -e "$WORK/vol-nobody/scans/$c1"
+  # Pool files that another user wrote cannot be hard-linked (Linux's
+  # protected_hardlinks): the fill copies them, and says so.
+  if [ "$(cat /proc/sys/fs/protected_hardlinks 2>/dev/null)" = 1 ]; then
+    "$P" -q volume add mine-too --path "$WORK/vol-nobody"  # the same folder, root's record
+    "$P" -q cache add "scans@$c2" --volume mine-too --wait >/dev/null
+    out=$("${as_nobody[@]}" "$P" cache add "scans@$c1" --volume mine --wait --json 2>"$WORK/copy.err")
+    copies=$(json_field copies <<<"$out")
+    check "files the fill could not link were copied ($copies)" test "$copies" -gt 250
+    check "and the fill said so" grep -q "copied, not linked" "$WORK/copy.err"
+    check "and the cache says so" bash -c "${as_nobody[*]} '$P' cache show scans@$c1 --volume mine | grep -q 'copied'"
+    check "the copied cache is exact" same_tree "$path1" "$(json_field path <<<"$out")"
+    check "and verify accepts it" "${as_nobody[@]}" "$P" -q cache verify "scans@$c1" --volume mine
+  fi
 else
   fail "runuser and the user nobody are needed to test a fill as another user"
 fi
