@@ -2,25 +2,13 @@
 # Kills `proxima cache add --wait` with SIGKILL at random moments of a fill,
 # many times. After every kill a reader must see the whole commit or nothing
 # at <volume>/<dataset>/<commit>; a rerun finishes the fill, byte for byte,
-# without downloading again what the killed fill had verified. Every few
-# rounds the cache is removed and the pool swept, so that fills keep having
-# work to do.
+# without downloading again what the killed fill had verified. Every round
+# starts from an empty volume (the cache removed, the pool swept).
 source "$(dirname "$0")/lib/common.bash"
 
 ROUNDS=${CRASH_ROUNDS:-20}
 src=$WORK/src
-python3 - "$src" <<'PY'
-import os, random, sys
-root = sys.argv[1]
-rng = random.Random(77)
-for d in range(8):
-    os.makedirs(f"{root}/d{d}", exist_ok=True)
-    for f in range(150):
-        with open(f"{root}/d{d}/f{f}.bin", "wb") as out:
-            out.write(rng.randbytes(rng.randint(1000, 60000)))
-with open(f"{root}/large.bin", "wb") as out:
-    out.write(rng.randbytes(12 << 20))
-PY
+make_tree "$src" 77
 "$P" -q data init crashy "$src"
 "$P" -q data sync -C "$src" -m crashy
 commit=$(commit_id crashy 0)

@@ -6,21 +6,6 @@
 source "$(dirname "$0")/lib/common.bash"
 
 ROUNDS=${CRASH_ROUNDS:-25}
-# make_tree DIR SEED: 1,200 files of 1 to 60 kB in 8 folders, and one of 12 MiB.
-make_tree() {
-  python3 - "$1" "$2" <<'PY'
-import os, random, sys
-root = sys.argv[1]
-rng = random.Random(int(sys.argv[2]))
-for d in range(8):
-    os.makedirs(f"{root}/d{d}", exist_ok=True)
-    for f in range(150):
-        with open(f"{root}/d{d}/f{f}.bin", "wb") as out:
-            out.write(rng.randbytes(rng.randint(1000, 60000)))
-with open(f"{root}/large.bin", "wb") as out:
-    out.write(rng.randbytes(12 << 20))
-PY
-}
 src=$WORK/src
 make_tree "$src" 42
 "$P" -q data init crashy "$src"

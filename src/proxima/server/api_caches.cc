@@ -55,13 +55,28 @@ Json LeaseJson(const LeaseRecord& l) {
           {"owner", l.owner}};
 }
 
-// Which datasets `who` may read; nullopt: all (an administrator).
-Result<std::optional<std::set<std::string>>> Readable(Hub& hub, const Principal& who) {
-  if (who.admin) return std::optional<std::set<std::string>>();
-  PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> visible, hub.access->VisibleDatasets(who));
-  std::set<std::string> names;
-  for (const GrantRecord& g : visible) names.insert(g.dataset);
-  return std::optional<std::set<std::string>>(std::move(names));
+// One page of the rows `fetch` lists on the request's volume, keeping those
+// of datasets `who` may read (every one for an administrator).
+template <typename T, typename Fetch, typename Key, typename ToJson>
+Status ListOnVolume(Hub& hub, const httplib::Request& req, httplib::Response& res,
+                    const Principal& who, Fetch fetch, Key key, ToJson to_json) {
+  std::string volume = req.matches[1];
+  PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(volume, "volume"));
+  PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
+  PROXIMA_RETURN_IF_ERROR(hub.catalog->GetVolume(volume).status());
+  std::set<std::string> readable;
+  if (!who.admin) {
+    PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> visible, hub.access->VisibleDatasets(who));
+    for (const GrantRecord& g : visible) readable.insert(g.dataset);
+  }
+  Result<std::vector<T>> all = fetch(volume);
+  PROXIMA_RETURN_IF_ERROR(all.status());
+  std::vector<T> mine;
+  for (T& row : *all) {
+    if (who.admin || readable.count(row.dataset) != 0) mine.push_back(std::move(row));
+  }
+  SendJson(res, 200, PageOf(std::move(mine), key, page, to_json));
+  return Status::Ok();
 }
 
 ObjectId CommitOf(const httplib::Request& req, int index) {
@@ -110,22 +125,9 @@ Status DeleteVolume(Hub& hub, const httplib::Request& req, httplib::Response& re
 
 Status ListCaches(Hub& hub, const httplib::Request& req, httplib::Response& res,
                   const Principal& who) {
-  std::string volume = req.matches[1];
-  PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(volume, "volume"));
-  PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
-  PROXIMA_RETURN_IF_ERROR(hub.catalog->GetVolume(volume).status());
-  PROXIMA_ASSIGN_OR_RETURN(auto readable, Readable(hub, who));
-  PROXIMA_ASSIGN_OR_RETURN(std::vector<CacheRecord> all, hub.catalog->ListCaches(volume));
-  std::vector<CacheRecord> mine;
-  for (CacheRecord& c : all) {
-    if (!readable || readable->count(c.dataset) != 0) mine.push_back(std::move(c));
-  }
-  SendJson(
-      res, 200,
-      PageOf(
-          std::move(mine), [](const CacheRecord& c) { return c.dataset + "@" + c.commit.Hex(); },
-          page, CacheJson));
-  return Status::Ok();
+  return ListOnVolume<CacheRecord>(
+      hub, req, res, who, [&](const std::string& v) { return hub.catalog->ListCaches(v); },
+      [](const CacheRecord& c) { return c.dataset + "@" + c.commit.Hex(); }, CacheJson);
 }
 
 Status GetCache(Hub& hub, const httplib::Request& req, httplib::Response& res,
@@ -219,20 +221,9 @@ Status PutQuota(Hub& hub, const httplib::Request& req, httplib::Response& res,
 
 Status ListLeases(Hub& hub, const httplib::Request& req, httplib::Response& res,
                   const Principal& who) {
-  std::string volume = req.matches[1];
-  PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(volume, "volume"));
-  PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
-  PROXIMA_RETURN_IF_ERROR(hub.catalog->GetVolume(volume).status());
-  PROXIMA_ASSIGN_OR_RETURN(auto readable, Readable(hub, who));
-  PROXIMA_ASSIGN_OR_RETURN(std::vector<LeaseRecord> all, hub.catalog->ListLeases(volume));
-  std::vector<LeaseRecord> mine;
-  for (LeaseRecord& l : all) {
-    if (!readable || readable->count(l.dataset) != 0) mine.push_back(std::move(l));
-  }
-  SendJson(res, 200,
-           PageOf(
-               std::move(mine), [](const LeaseRecord& l) { return l.id; }, page, LeaseJson));
-  return Status::Ok();
+  return ListOnVolume<LeaseRecord>(
+      hub, req, res, who, [&](const std::string& v) { return hub.catalog->ListLeases(v); },
+      [](const LeaseRecord& l) { return l.id; }, LeaseJson);
 }
 
 // A lease belongs to the user who took it: only that user (or a hub
