@@ -306,6 +306,22 @@ TEST_F(HubApiTest, CacheRowsMoveByCompareAndSwapAndStayInvisibleToStrangers) {
   EXPECT_EQ(Call(tokens_["reader"], "DELETE", path + "?version=2").first, 200);
 }
 
+TEST_F(HubApiTest, AGrantChangeReachesObjectAccessAtOnce) {
+  // Object requests check the caller's best access, cached with its
+  // authentication: a grant through this hub must not wait for the cache.
+  std::string object = "/api/v1/objects/" + commit_key_;
+  EXPECT_EQ(Call(tokens_["stranger"], "GET", object).first, 403);
+  ASSERT_EQ(Call(tokens_["owner"], "PUT", "/api/v1/datasets/ds/grants",
+                 R"({"subject":"user:stranger","access":"read"})")
+                .first,
+            200);
+  EXPECT_EQ(Call(tokens_["stranger"], "GET", object).first, 200);
+  EXPECT_EQ(Call(tokens_["stranger"], "PUT", object, commit_bytes_).first, 403);
+  ASSERT_EQ(Call(tokens_["owner"], "DELETE", "/api/v1/datasets/ds/grants/user:stranger").first,
+            200);
+  EXPECT_EQ(Call(tokens_["stranger"], "GET", object).first, 403);
+}
+
 TEST_F(HubApiTest, AStrangerNeverLearnsADatasetExists) {
   auto [s1, b1] = Call(tokens_["stranger"], "GET", "/api/v1/datasets/ds");
   auto [s2, b2] = Call(tokens_["stranger"], "GET", "/api/v1/datasets/no-such-dataset");

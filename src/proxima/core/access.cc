@@ -93,6 +93,12 @@ Result<Principal> AccessControl::Lookup(const Hash256& secret_sha256, int64_t* e
   *expires_unix_ns = token->expires_unix_ns;
   Principal who{user->name, user->admin, token->id, {}};
   PROXIMA_ASSIGN_OR_RETURN(who.teams, catalog_->TeamsOfUser(user->name));
+  if (who.admin) {
+    who.best_access = Access::kAdmin;
+  } else {
+    PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> visible, VisibleDatasets(who));
+    for (const GrantRecord& g : visible) who.best_access = std::max(who.best_access, g.access);
+  }
   return who;
 }
 
@@ -119,13 +125,6 @@ Result<std::vector<GrantRecord>> AccessControl::VisibleDatasets(const Principal&
   }
   for (const auto& [name, access] : best) out.push_back({name, "user:" + who.user, access});
   return out;
-}
-
-Result<bool> AccessControl::HasAnyAccess(const Principal& who, Access level) {
-  if (who.admin) return true;
-  PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> visible, VisibleDatasets(who));
-  return std::any_of(visible.begin(), visible.end(),
-                     [&](const GrantRecord& g) { return g.access >= level; });
 }
 
 Result<IssuedToken> AccessControl::IssueToken(std::string_view user, std::string_view description,

@@ -18,6 +18,9 @@ struct Principal {
   bool admin = false;
   std::string token_id;
   std::vector<MemberRecord> teams;
+  // The highest access it has on any dataset, as of authentication (hub
+  // admins: admin). Object requests check it without a catalog query.
+  Access best_access = Access::kNone;
 
   // "user:alice", then "team:<t>" for each team.
   std::vector<std::string> Subjects() const;
@@ -42,8 +45,9 @@ struct IssuedToken {
 //   highest of the user's own grant and the grants of its teams, a team's
 //   grant capped at read for the team's viewers.
 //
-// Authentication results are cached for `cache_ns` (default 1 s): a token
-// revoked, or a user deleted or moved between teams, through another server
+// Authentication results are cached for `cache_ns` (default 1 s), with the
+// best access the principal has on any dataset: a token revoked, a user
+// deleted or moved between teams, or a grant changed, through another server
 // sharing the catalog takes effect within that time; through this one, at
 // once (Forget). Expiry is checked on every use.
 //
@@ -61,8 +65,11 @@ class AccessControl {
   // The datasets `who` may read, sorted, with the access to each; for
   // hub admins, every dataset.
   Result<std::vector<GrantRecord>> VisibleDatasets(const Principal& who);
-  // Whether `who` has at least `level` on some dataset.
-  Result<bool> HasAnyAccess(const Principal& who, Access level);
+  // Whether `who` has at least `level` on some dataset (as of its
+  // authentication).
+  bool HasAnyAccess(const Principal& who, Access level) const {
+    return who.admin || who.best_access >= level;
+  }
 
   // Issues a token for `user`, valid for `ttl_ns` (0: no expiry).
   Result<IssuedToken> IssueToken(std::string_view user, std::string_view description,

@@ -61,6 +61,7 @@ Status CreateDataset(Hub& hub, const httplib::Request& req, httplib::Response& r
     IgnoreError(hub.catalog->DeleteDataset(body.name));
     return granted;
   }
+  hub.access->Forget();  // the creator's best access changed
   Audit(hub, who, "dataset.create", "dataset:" + body.name);
   SendJson(res, 201, {{"name", body.name}, {"created_unix_ns", now}, {"access", "admin"}});
   return Status::Ok();
@@ -87,6 +88,7 @@ Status DeleteDataset(Hub& hub, const httplib::Request& req, httplib::Response& r
   std::string name = req.matches[1];
   PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kAdmin).status());
   PROXIMA_RETURN_IF_ERROR(hub.catalog->DeleteDataset(name));
+  hub.access->Forget();
   Audit(hub, who, "dataset.delete", "dataset:" + name);
   SendJson(res, 200, {{"deleted", name}});
   return Status::Ok();
@@ -169,6 +171,7 @@ Status PutGrant(Hub& hub, const httplib::Request& req, httplib::Response& res,
     PROXIMA_RETURN_IF_ERROR(hub.catalog->GetTeam(body.subject.substr(5)).status());
   }
   PROXIMA_RETURN_IF_ERROR(hub.catalog->PutGrant({name, body.subject, body.access}));
+  hub.access->Forget();
   Audit(hub, who, "grant.set", "dataset:" + name,
         DumpJson({{"subject", body.subject}, {"access", AccessName(body.access)}}));
   SendJson(res, 200, {{"subject", body.subject}, {"access", AccessName(body.access)}});
@@ -181,6 +184,7 @@ Status RemoveGrant(Hub& hub, const httplib::Request& req, httplib::Response& res
   PROXIMA_RETURN_IF_ERROR(ValidateSubject(subject));
   PROXIMA_RETURN_IF_ERROR(RequireDatasetAccess(hub, who, name, Access::kAdmin).status());
   PROXIMA_RETURN_IF_ERROR(hub.catalog->RemoveGrant(name, subject));
+  hub.access->Forget();
   Audit(hub, who, "grant.remove", "dataset:" + name, DumpJson({{"subject", subject}}));
   SendJson(res, 200, {{"removed", subject}});
   return Status::Ok();
