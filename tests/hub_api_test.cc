@@ -517,6 +517,27 @@ TEST_F(HubApiTest, UploadsAreVerifiedSoThatDeduplicationCannotBePoisoned) {
   EXPECT_EQ(Call(writer, "PUT", "/api/v1/objects/" + index_key, index).first, 201);
 }
 
+TEST_F(HubApiTest, PagingThroughAKindOfObjectsSeesEachKeyOnceInOrder) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 9; ++i) {
+    std::string bytes = "tree " + std::to_string(i);
+    keys.push_back(ObjectKey(ObjectKind::kTree, Sha256(bytes)));
+    ASSERT_EQ(Call(tokens_["writer"], "PUT", "/api/v1/objects/" + keys.back(), bytes).first, 201);
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::string> seen;
+  std::string after;
+  for (int pages = 0; pages < 20; ++pages) {
+    auto [s, body] = Call(admin_, "GET", "/api/v1/objects?prefix=trees/&limit=2&after=" + after);
+    ASSERT_EQ(s, 200) << body;
+    json page = json::parse(body);
+    for (const json& item : page["items"]) seen.push_back(item.value("key", ""));
+    if (!page["next"].is_string()) break;
+    after = page["next"].get<std::string>();
+  }
+  EXPECT_EQ(seen, keys);
+}
+
 TEST_F(HubApiTest, EveryListIsPaged) {
   std::string commit_id = commit_key_.substr(commit_key_.rfind('/') + 1);
   ASSERT_EQ(Call(tokens_["owner"], "POST", "/api/v1/datasets", R"({"name":"extra"})").first, 201);

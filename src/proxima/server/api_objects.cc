@@ -182,15 +182,40 @@ Status ListObjects(Hub& hub, const httplib::Request& req, httplib::Response& res
   }
   PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
   std::vector<ObjectInfo> found;
-  PROXIMA_RETURN_IF_ERROR(hub.store->List(prefix, [&](const ObjectInfo& info) -> Status {
-    if (info.key <= page.after) return Status::Ok();
-    if (filter) {
-      auto id = IdFromKey(ObjectKind::kCommit, info.key);
-      if (!id || filter->count(*id) == 0) return Status::Ok();
+  auto list = [&](const std::string& under) {
+    return hub.store->List(under, [&](const ObjectInfo& info) -> Status {
+      if (info.key <= page.after) return Status::Ok();
+      if (filter) {
+        auto id = IdFromKey(ObjectKind::kCommit, info.key);
+        if (!id || filter->count(*id) == 0) return Status::Ok();
+      }
+      found.push_back(info);
+      return Status::Ok();
+    });
+  };
+  bool whole_kind = false;
+  for (ObjectKind kind :
+       {ObjectKind::kPack, ObjectKind::kTree, ObjectKind::kIndex, ObjectKind::kCommit}) {
+    whole_kind = whole_kind || prefix == KindPrefix(kind);
+  }
+  if (whole_kind) {
+    // Keys are KIND/xx/<id>: list shard by shard from the page's cursor,
+    // until the page is full, so that paging through a large store costs
+    // each page its own keys, not a listing of everything before them.
+    static constexpr char kHex[] = "0123456789abcdef";
+    int first = 0;
+    if (page.after.size() >= prefix.size() + 2 && page.after.rfind(prefix, 0) == 0) {
+      std::string shard = page.after.substr(prefix.size(), 2);
+      first = static_cast<int>(std::string_view(kHex).find(shard[0])) * 16 +
+              static_cast<int>(std::string_view(kHex).find(shard[1]));
+      if (first < 0) first = 0;
     }
-    found.push_back(info);
-    return Status::Ok();
-  }));
+    for (int i = first; i < 256 && found.size() <= page.limit; ++i) {
+      PROXIMA_RETURN_IF_ERROR(list(prefix + kHex[i >> 4] + kHex[i & 15] + "/"));
+    }
+  } else {
+    PROXIMA_RETURN_IF_ERROR(list(prefix));
+  }
   SendJson(res, 200,
            PageOf(
                std::move(found), [](const ObjectInfo& o) { return o.key; }, page,
