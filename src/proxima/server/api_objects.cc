@@ -193,13 +193,11 @@ Status ListObjects(Hub& hub, const httplib::Request& req, httplib::Response& res
       return Status::Ok();
     });
   };
-  bool whole_kind = false;
-  for (ObjectKind kind :
-       {ObjectKind::kPack, ObjectKind::kTree, ObjectKind::kIndex, ObjectKind::kCommit}) {
-    whole_kind = whole_kind || prefix == KindPrefix(kind);
-  }
+  // Packs and trees fan out into 256 folders (docs/format.md, "Keys").
+  bool whole_kind =
+      prefix == KindPrefix(ObjectKind::kPack) || prefix == KindPrefix(ObjectKind::kTree);
   if (whole_kind) {
-    // Keys are KIND/xx/<id>: list shard by shard from the page's cursor,
+    // Their keys are KIND/xx/<id>: list shard by shard from the page's cursor,
     // until the page is full, so that paging through a large store costs
     // each page its own keys, not a listing of everything before them.
     static constexpr char kHex[] = "0123456789abcdef";
