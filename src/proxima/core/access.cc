@@ -127,6 +127,13 @@ Result<std::vector<GrantRecord>> AccessControl::VisibleDatasets(const Principal&
   return out;
 }
 
+Result<bool> AccessControl::HasAnyAccess(const Principal& who, Access level) {
+  if (who.admin || who.best_access >= level) return true;
+  PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> visible, VisibleDatasets(who));
+  return std::any_of(visible.begin(), visible.end(),
+                     [&](const GrantRecord& g) { return g.access >= level; });
+}
+
 Result<IssuedToken> AccessControl::IssueToken(std::string_view user, std::string_view description,
                                               int64_t ttl_ns) {
   IssuedToken issued;

@@ -65,11 +65,10 @@ class AccessControl {
   // The datasets `who` may read, sorted, with the access to each; for
   // hub admins, every dataset.
   Result<std::vector<GrantRecord>> VisibleDatasets(const Principal& who);
-  // Whether `who` has at least `level` on some dataset (as of its
-  // authentication).
-  bool HasAnyAccess(const Principal& who, Access level) const {
-    return who.admin || who.best_access >= level;
-  }
+  // Whether `who` has at least `level` on some dataset. A yes comes from
+  // the access cached with its authentication; a no is checked against the
+  // catalog, so that access granted through another server counts at once.
+  Result<bool> HasAnyAccess(const Principal& who, Access level);
 
   // Issues a token for `user`, valid for `ttl_ns` (0: no expiry).
   Result<IssuedToken> IssueToken(std::string_view user, std::string_view description,

@@ -22,7 +22,8 @@ namespace proxima::api {
 namespace {
 
 Status RequireAny(Hub& hub, const Principal& who, Access level) {
-  if (hub.access->HasAnyAccess(who, level)) return Status::Ok();
+  PROXIMA_ASSIGN_OR_RETURN(bool any, hub.access->HasAnyAccess(who, level));
+  if (any) return Status::Ok();
   return Status::PermissionDenied("objects need " + std::string(AccessName(level)) +
                                   " access to at least one dataset; you have none");
 }
