@@ -168,6 +168,9 @@ int CmdVolumeAdd(CommandContext& ctx, const CacheArgs& a) {
   }
   auto ttl = ParseDuration(a.ttl, "--ttl");
   if (!ttl.ok()) return ReportError(ttl.status());
+  if (*ttl < 60 * kSecond) {
+    return ReportError(Status::InvalidArgument("--ttl: at least 1m (caches idle this long go)"));
+  }
   v.ttl_ns = *ttl;
   if (!(a.low > 0 && a.low < a.high && a.high <= 1)) {
     return ReportError(Status::InvalidArgument(
@@ -642,11 +645,16 @@ int CmdCacheVerify(CommandContext& ctx, const CacheArgs& a) {
   auto t = Resolve(ctx, a.spec, a.volume);
   if (!t.ok()) return ReportError(t.status());
   CacheServices s = Services(ctx);
+  // A reader like any other: the lease keeps the janitor away meanwhile.
+  auto lease = TakeLease(s, t->volume, t->rev.dataset, t->rev.commit,
+                         "cache verify (pid " + std::to_string(::getpid()) + ")", 3600 * kSecond);
+  if (!lease.ok()) return ReportError(lease.status());
   Result<VerifyReport> r = Status::Internal("not run");
   {
     ProgressPrinter printer(&ctx.progress, ctx.env.clock, ShowProgress(ctx));
     r = VerifyCache(s, t->volume, t->rev.dataset, t->rev.commit);
   }
+  IgnoreError(ReleaseLease(s, *lease));
   if (!r.ok()) return ReportError(r.status());
   if (ctx.json) {
     std::printf(
