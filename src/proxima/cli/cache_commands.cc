@@ -1,36 +1,24 @@
 #include "proxima/cli/cache_commands.h"
 
 #include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <csignal>
 #include <cstdio>
 #include <map>
-#include <mutex>
-#include <nlohmann/json.hpp>
-#include <thread>
 
 #include "proxima/base/file_util.h"
-#include "proxima/base/parallel.h"
 #include "proxima/base/units.h"
-#include "proxima/cli/context.h"
+#include "proxima/cli/cache_cli.h"
 #include "proxima/cli/output.h"
 #include "proxima/core/cache_janitor.h"
-#include "proxima/core/history.h"
 #include "proxima/model/commit.h"
-#include "proxima/model/names.h"
 
 namespace proxima {
 
 namespace {
 
-using nlohmann::json;
+using namespace cache_cli;  // NOLINT(google-build-using-namespace): the commands' own helpers
 
 constexpr const char* kVolumeHelp = R"(Cache volumes: folders on shared storage next to compute.
 
@@ -56,323 +44,6 @@ is stable: <volume>/<dataset>/<commit>.
   proxima cache ls
   proxima cache gc --volume nfs1 --dry-run
 )";
-
-constexpr int64_t kSecond = 1'000'000'000;
-
-struct CacheArgs {
-  std::string name, path, resource = "local", capacity, ttl = "1d", volume, spec, lease = "5m";
-  std::string team, quota;
-  double high = 0.9, low = 0.7;
-  bool wait = false, force = false, dry_run = false;
-  std::vector<std::string> command;
-};
-
-std::string ShortName(const CacheRecord& c) { return c.dataset + "@" + c.commit.ShortHex(); }
-
-std::string Ago(int64_t now, int64_t then) {
-  if (then <= 0) return "never";
-  return FormatDuration(std::max<int64_t>(0, now - then)) + " ago";
-}
-
-std::string Percent(uint64_t part, uint64_t whole) {
-  if (whole == 0) return "-";
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "%.0f%%",
-                100.0 * static_cast<double>(part) / static_cast<double>(whole));
-  return buf;
-}
-
-std::string StateText(const CacheRecord& c, bool stalled) {
-  std::string s(CacheStateName(c.state));
-  if (c.state == CacheState::kFilling) {
-    s += " " + Percent(c.done_bytes, c.bytes);
-    if (stalled) s += " (stalled: its fill stopped; 'proxima cache add' resumes it)";
-  }
-  return s;
-}
-
-json VolumeJson(const VolumeRecord& v) {
-  return {{"name", v.name},
-          {"path", v.path},
-          {"resource", v.resource},
-          {"capacity_bytes", v.capacity_bytes},
-          {"ttl_seconds", v.ttl_ns / kSecond},
-          {"high", v.high},
-          {"low", v.low}};
-}
-
-json CacheJson(const CacheRecord& c, const std::string& path, int64_t now) {
-  return {{"volume", c.volume},
-          {"dataset", c.dataset},
-          {"commit", c.commit.Hex()},
-          {"state", CacheStateName(c.state)},
-          {"path", path},
-          {"files", c.files},
-          {"bytes", c.bytes},
-          {"done_bytes", c.done_bytes},
-          {"fetched_bytes", c.fetched_bytes},
-          {"reason", c.reason},
-          {"pinned", c.pinned},
-          {"team", c.team},
-          {"created", FormatUtc(c.created_unix_ns)},
-          {"last_used", FormatUtc(c.last_used_unix_ns)},
-          {"idle_seconds", (now - c.last_used_unix_ns) / kSecond}};
-}
-
-// Opens the catalog and resolves NAME[@REV] and the volume.
-struct Target {
-  VolumeRecord volume;
-  Revision rev;
-};
-
-Result<Target> Resolve(CommandContext& ctx, const std::string& spec, const std::string& volume) {
-  PROXIMA_RETURN_IF_ERROR(ctx.OpenCaches());
-  Target t;
-  PROXIMA_ASSIGN_OR_RETURN(t.volume, ctx.caches().GetVolume(volume));
-  PROXIMA_ASSIGN_OR_RETURN(t.rev, ResolveRevision(ctx.repo(), ctx.refs(), spec));
-  return t;
-}
-
-CacheServices Services(CommandContext& ctx) {
-  CacheServices s{ctx.repo(), ctx.caches(), *ctx.env.clock, ctx.threads, &ctx.progress, {}};
-  if (s.threads <= 0) s.threads = DefaultThreads();  // I/O bound: several per core
-  if (!ctx.quiet) {
-    s.note = [](const std::string& what) { std::fprintf(stderr, "proxima: %s\n", what.c_str()); };
-  }
-  return s;
-}
-
-bool ShowProgress(CommandContext& ctx) { return ctx.env.stderr_is_tty && !ctx.quiet; }
-
-// --- volumes ---
-
-int CmdVolumeAdd(CommandContext& ctx, const CacheArgs& a) {
-  if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
-  VolumeRecord v;
-  v.name = a.name;
-  if (Status s = ValidateDatasetName(a.name); !s.ok()) {
-    return ReportError(Status::InvalidArgument("volume name '" + a.name +
-                                               "': use letters, digits, '.', '_' and '-'"));
-  }
-  char resolved[PATH_MAX];
-  if (::realpath(a.path.c_str(), resolved) == nullptr) {
-    return ReportError(
-        ErrnoStatus(errno, "volume '" + a.name + "': cannot use --path '" + a.path + "'"));
-  }
-  v.path = resolved;
-  v.resource = a.resource;
-  if (!a.capacity.empty()) {
-    auto cap = ParseByteSize(a.capacity, "--capacity");
-    if (!cap.ok()) return ReportError(cap.status());
-    v.capacity_bytes = *cap;
-  }
-  auto ttl = ParseDuration(a.ttl, "--ttl");
-  if (!ttl.ok()) return ReportError(ttl.status());
-  if (*ttl < 60 * kSecond) {
-    return ReportError(Status::InvalidArgument("--ttl: at least 1m (caches idle this long go)"));
-  }
-  v.ttl_ns = *ttl;
-  if (!(a.low > 0 && a.low < a.high && a.high <= 1)) {
-    return ReportError(Status::InvalidArgument(
-        "watermarks: need 0 < --low < --high <= 1 (fractions of the capacity)"));
-  }
-  v.high = a.high;
-  v.low = a.low;
-  v.created_unix_ns = ctx.env.clock->NowUnixNanos();
-  auto opened = CacheVolume::Create(v);
-  if (!opened.ok()) return ReportError(opened.status());
-  if (Status s = ctx.caches().CreateVolume(v); !s.ok()) return ReportError(s);
-  auto usage = opened->MeasureUsage();
-  if (!ctx.quiet && usage.ok()) {
-    std::printf("volume %s at %s: %s capacity, %s free\n", v.name.c_str(), v.path.c_str(),
-                HumanBytes(usage->capacity).c_str(), HumanBytes(usage->free).c_str());
-  }
-  return 0;
-}
-
-int CmdVolumeLs(CommandContext& ctx) {
-  if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
-  auto volumes = ctx.caches().ListVolumes();
-  if (!volumes.ok()) return ReportError(volumes.status());
-  json out = json::array();
-  if (!ctx.json) {
-    std::printf("%-16s %-10s %10s %10s %10s %10s %6s  %s\n", "NAME", "RESOURCE", "CAPACITY", "USED",
-                "FREE", "COMMITTED", "CACHES", "PATH");
-  }
-  for (const VolumeRecord& v : *volumes) {
-    auto caches = ctx.caches().ListCaches(v.name);
-    size_t n = caches.ok() ? caches->size() : 0;
-    uint64_t committed = 0;
-    if (caches.ok()) {
-      for (const CacheRecord& c : *caches) committed += c.bytes;
-    }
-    auto vol = CacheVolume::Open(v);
-    Result<CacheVolume::Usage> usage =
-        vol.ok() ? vol->MeasureUsage() : Result<CacheVolume::Usage>(vol.status());
-    if (ctx.json) {
-      json j = VolumeJson(v);
-      j["caches"] = n;
-      j["committed_bytes"] = committed;
-      if (usage.ok()) {
-        j["usage"] = {{"capacity", usage->capacity},
-                      {"used", usage->used},
-                      {"free", usage->free},
-                      {"pool_bytes", usage->pool_bytes}};
-      } else {
-        j["error"] = usage.status().message();
-      }
-      out.push_back(j);
-      continue;
-    }
-    if (usage.ok()) {
-      std::printf("%-16s %-10s %10s %10s %10s %10s %6zu  %s\n", v.name.c_str(), v.resource.c_str(),
-                  HumanBytes(usage->capacity).c_str(), HumanBytes(usage->used).c_str(),
-                  HumanBytes(usage->free).c_str(), HumanBytes(committed).c_str(), n,
-                  v.path.c_str());
-    } else {
-      std::printf("%-16s %-10s %43s %6zu  %s  (%s)\n", v.name.c_str(), v.resource.c_str(),
-                  "unreachable here", n, v.path.c_str(), usage.status().message().c_str());
-    }
-  }
-  if (ctx.json) std::printf("%s\n", out.dump(2).c_str());
-  return 0;
-}
-
-int CmdVolumeShow(CommandContext& ctx, const std::string& name) {
-  if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
-  auto v = ctx.caches().GetVolume(name);
-  if (!v.ok()) return ReportError(v.status());
-  auto vol = CacheVolume::Open(*v);
-  if (!vol.ok()) return ReportError(vol.status());
-  auto usage = vol->MeasureUsage();
-  if (!usage.ok()) return ReportError(usage.status());
-  auto caches = ctx.caches().ListCaches(name);
-  if (!caches.ok()) return ReportError(caches.status());
-  auto leases = ctx.caches().ListLeases(name);
-  if (!leases.ok()) return ReportError(leases.status());
-  int64_t now = ctx.env.clock->NowUnixNanos();
-  std::map<std::string, int> live;
-  for (const LeaseRecord& l : *leases) {
-    if (l.expires_unix_ns > now) ++live[l.dataset + "@" + l.commit.Hex()];
-  }
-  std::sort(caches->begin(), caches->end(), [](const CacheRecord& a, const CacheRecord& b) {
-    return a.last_used_unix_ns > b.last_used_unix_ns;
-  });
-  uint64_t committed = 0;
-  for (const CacheRecord& c : *caches) committed += c.bytes;
-  if (ctx.json) {
-    json j = VolumeJson(*v);
-    j["usage"] = {{"capacity", usage->capacity},
-                  {"used", usage->used},
-                  {"free", usage->free},
-                  {"pool_bytes", usage->pool_bytes},
-                  {"pool_files", usage->pool_files},
-                  {"committed_bytes", committed}};
-    j["quotas"] = json::array();
-    if (auto quotas = ctx.caches().ListQuotas(name); quotas.ok()) {
-      for (const QuotaRecord& q : *quotas) {
-        j["quotas"].push_back({{"team", q.team}, {"bytes", q.bytes}});
-      }
-    }
-    j["caches"] = json::array();
-    for (const CacheRecord& c : *caches) {
-      json cj = CacheJson(c, vol->TreePath(c.dataset, c.commit), now);
-      cj["leases"] = live[c.dataset + "@" + c.commit.Hex()];
-      j["caches"].push_back(cj);
-    }
-    std::printf("%s\n", j.dump(2).c_str());
-    return 0;
-  }
-  constexpr int kBar = 40;
-  double used = usage->capacity == 0
-                    ? 0
-                    : static_cast<double>(usage->used) / static_cast<double>(usage->capacity);
-  int filled = std::clamp(static_cast<int>(used * kBar + 0.5), 0, kBar);
-  int high_at = std::clamp(static_cast<int>(v->high * kBar), 0, kBar - 1);
-  std::string bar;
-  for (int i = 0; i < kBar; ++i) bar += i == high_at ? '|' : i < filled ? '#' : '.';
-  std::printf("volume    %s  %s  (next to %s)\n", v->name.c_str(), v->path.c_str(),
-              v->resource.c_str());
-  std::printf("capacity  [%s] %s used\n", bar.c_str(),
-              Percent(usage->used, usage->capacity).c_str());
-  std::printf("          %s of %s used, %s free%s\n", HumanBytes(usage->used).c_str(),
-              HumanBytes(usage->capacity).c_str(), HumanBytes(usage->free).c_str(),
-              v->capacity_bytes == 0 ? " (the file system's own figures)" : "");
-  std::printf(
-      "pool      %s in %s files; caches commit %s (%s saved by sharing)\n",
-      HumanBytes(usage->pool_bytes).c_str(), Grouped(usage->pool_files).c_str(),
-      HumanBytes(committed).c_str(),
-      HumanBytes(committed > usage->pool_bytes ? committed - usage->pool_bytes : 0).c_str());
-  std::printf(
-      "policy    evict after %s idle; above %s evict down to %s ('|' marks the high "
-      "watermark)\n",
-      FormatDuration(v->ttl_ns).c_str(),
-      Percent(static_cast<uint64_t>(v->high * 1000), 1000).c_str(),
-      Percent(static_cast<uint64_t>(v->low * 1000), 1000).c_str());
-  auto quotas = ctx.caches().ListQuotas(name);
-  if (!quotas.ok()) return ReportError(quotas.status());
-  for (const QuotaRecord& q : *quotas) {
-    uint64_t team_bytes = 0;
-    for (const CacheRecord& c : *caches) {
-      if (c.team == q.team && c.state != CacheState::kFailed) team_bytes += c.bytes;
-    }
-    std::printf("quota     team %s: %s of %s (%s)\n", q.team.c_str(),
-                HumanBytes(team_bytes).c_str(), HumanBytes(q.bytes).c_str(),
-                Percent(team_bytes, q.bytes).c_str());
-  }
-  if (caches->empty()) {
-    std::printf("caches    none ('proxima cache add NAME@REV --volume %s')\n", v->name.c_str());
-    return 0;
-  }
-  std::printf("caches, most recently used first:\n");
-  std::printf("  %-28s %-10s %10s %10s %-14s %s\n", "DATASET@COMMIT", "STATE", "FILES", "SIZE",
-              "LAST USED", "HELD BY");
-  for (const CacheRecord& c : *caches) {
-    int n = live[c.dataset + "@" + c.commit.Hex()];
-    std::string held = (c.pinned ? std::string("pin ") : "") +
-                       (n > 0 ? std::to_string(n) + (n == 1 ? " lease" : " leases") : "");
-    std::printf("  %-28s %-10s %10s %10s %-14s %s\n", ShortName(c).c_str(),
-                StateText(c, false).c_str(), Grouped(c.files).c_str(), HumanBytes(c.bytes).c_str(),
-                Ago(now, c.last_used_unix_ns).c_str(), held.c_str());
-  }
-  return 0;
-}
-
-int CmdVolumeQuota(CommandContext& ctx, const CacheArgs& a) {
-  if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
-  if (Status s = ValidateDatasetName(a.team); !s.ok()) {
-    return ReportError(Status::InvalidArgument("team name '" + a.team + "' is not valid"));
-  }
-  uint64_t bytes = 0;
-  if (a.quota != "none") {
-    auto parsed = ParseByteSize(a.quota, "quota");
-    if (!parsed.ok()) return ReportError(parsed.status());
-    if (*parsed == 0)
-      return ReportError(Status::InvalidArgument("quota: say 'none' to remove one"));
-    bytes = *parsed;
-  }
-  if (Status s = ctx.caches().PutQuota({a.name, a.team, bytes}); !s.ok()) return ReportError(s);
-  if (!ctx.quiet) {
-    if (bytes == 0) {
-      std::printf("team %s has no quota on volume %s\n", a.team.c_str(), a.name.c_str());
-    } else {
-      std::printf("team %s may commit %s to caches on volume %s\n", a.team.c_str(),
-                  HumanBytes(bytes).c_str(), a.name.c_str());
-    }
-  }
-  return 0;
-}
-
-int CmdVolumeRm(CommandContext& ctx, const std::string& name) {
-  if (Status s = ctx.OpenCaches(); !s.ok()) return ReportError(s);
-  if (Status s = ctx.caches().DeleteVolume(name); !s.ok()) return ReportError(s);
-  if (!ctx.quiet) {
-    std::printf("volume %s removed from the catalog (its folder is left as it is)\n", name.c_str());
-  }
-  return 0;
-}
-
-// --- caches ---
 
 // Starts `proxima cache add SPEC --volume V --wait` detached from this
 // terminal, logging to the volume; returns its pid.
@@ -484,12 +155,8 @@ int CmdCacheLs(CommandContext& ctx, const std::string& volume) {
   }
   for (const CacheRecord& c : *caches) {
     const VolumeRecord& v = by_name[c.volume];
-    std::string path = JoinPath(JoinPath(v.path, c.dataset), c.commit.Hex());
-    bool stalled = false;
-    if (c.state == CacheState::kFilling) {
-      auto running = FillIsRunning(v, c.dataset, c.commit);
-      stalled = running.ok() && !*running;
-    }
+    std::string path = CachePath(v, c);
+    bool stalled = IsStalled(v, c);
     if (ctx.json) {
       json j = CacheJson(c, path, now);
       j["stalled"] = stalled;
@@ -522,12 +189,8 @@ int CmdCacheShow(CommandContext& ctx, const CacheArgs& a) {
   auto leases = ctx.caches().ListLeases(a.volume);
   if (!leases.ok()) return ReportError(leases.status());
   int64_t now = ctx.env.clock->NowUnixNanos();
-  std::string path = JoinPath(JoinPath(t->volume.path, c.dataset), c.commit.Hex());
-  bool stalled = false;
-  if (c.state == CacheState::kFilling) {
-    auto running = FillIsRunning(t->volume, c.dataset, c.commit);
-    stalled = running.ok() && !*running;
-  }
+  std::string path = CachePath(t->volume, c);
+  bool stalled = IsStalled(t->volume, c);
   std::vector<const LeaseRecord*> mine;
   for (const LeaseRecord& l : *leases) {
     if (l.dataset == c.dataset && l.commit == c.commit && l.expires_unix_ns > now) {
@@ -678,125 +341,6 @@ int CmdCacheVerify(CommandContext& ctx, const CacheArgs& a) {
 }
 
 // The environment variable that carries a dataset's path to a command:
-// PROXIMA_DATA_<NAME>, with NAME upper-cased and other characters as '_'.
-std::string DataVariable(const std::string& dataset) {
-  std::string v = "PROXIMA_DATA_";
-  for (char ch : dataset) {
-    v += std::isalnum(static_cast<unsigned char>(ch))
-             ? static_cast<char>(std::toupper(static_cast<unsigned char>(ch)))
-             : '_';
-  }
-  return v;
-}
-
-// The pid of the command `cache use` runs, for the signal forwarder.
-std::atomic<pid_t> g_child{0};
-
-void ForwardSignal(int sig) {
-  pid_t child = g_child.load();
-  if (child > 0) ::kill(child, sig);
-}
-
-int CmdCacheUse(CommandContext& ctx, const CacheArgs& a) {
-  if (a.command.empty()) {
-    return ReportError(
-        Status::InvalidArgument("no command: proxima cache use NAME@REV --volume V "
-                                "-- COMMAND [ARGS...]"));
-  }
-  auto duration = ParseDuration(a.lease, "--lease");
-  if (!duration.ok()) return ReportError(duration.status());
-  if (*duration < 10 * kSecond) {
-    return ReportError(
-        Status::InvalidArgument("--lease: at least 10s (it is renewed every third)"));
-  }
-  auto t = Resolve(ctx, a.spec, a.volume);
-  if (!t.ok()) return ReportError(t.status());
-  CacheServices s = Services(ctx);
-  char host[256] = "?";
-  ::gethostname(host, sizeof(host) - 1);
-  std::string holder = "cache use (pid " + std::to_string(::getpid()) + " on " + host + ")";
-  Result<LeaseRecord> lease = Status::Internal("not run");
-  std::string path;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    Result<FillReport> fill = Status::Internal("not run");
-    {
-      ProgressPrinter printer(&ctx.progress, ctx.env.clock, ShowProgress(ctx));
-      fill = FillCache(s, t->volume, t->rev.dataset, t->rev.commit);
-    }
-    if (!fill.ok()) return ReportError(fill.status());
-    path = fill->path;
-    lease = TakeLease(s, t->volume, t->rev.dataset, t->rev.commit, holder, *duration);
-    // Lost to an eviction between the fill and the lease: fill again.
-    StatusCode code = lease.status().code();
-    if (lease.ok() || (code != StatusCode::kFailedPrecondition && code != StatusCode::kNotFound)) {
-      break;
-    }
-  }
-  if (!lease.ok()) return ReportError(lease.status());
-  // Everything the child needs is ready before the fork, and no other
-  // thread runs yet: the child only sets its environment and execs.
-  std::string variable = DataVariable(t->rev.dataset);
-  std::vector<std::string> args = a.command;
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::fflush(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setenv(variable.c_str(), path.c_str(), 1);
-    ::setenv("PROXIMA_DATA", path.c_str(), 1);
-    ::execvp(argv[0], argv.data());
-    std::fprintf(stderr, "proxima: error: cannot run '%s': %s\n", argv[0], std::strerror(errno));
-    _exit(127);
-  }
-  int rc = 1;
-  if (pid < 0) {
-    std::fprintf(stderr, "proxima: error: cannot start the command: %s\n", std::strerror(errno));
-    IgnoreError(ReleaseLease(s, *lease));
-    return rc;
-  }
-  // Signals meant for this process go to the command, which decides; the
-  // lease is released when it ends.
-  g_child = pid;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::signal(sig, ForwardSignal);
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  std::thread renew([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    auto every = std::chrono::nanoseconds(*duration / 3);
-    while (!cv.wait_for(lock, every, [&] { return done; })) {
-      Status st = RenewLease(s, *lease, *duration);
-      if (!st.ok()) {
-        std::fprintf(stderr, "proxima: warning: cannot renew the lease on %s: %s\n", path.c_str(),
-                     st.message().c_str());
-      }
-    }
-  });
-  int status = 0;
-  pid_t waited;
-  do {
-    waited = ::waitpid(pid, &status, 0);
-  } while (waited < 0 && errno == EINTR);
-  if (waited == pid) {
-    rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  } else {
-    std::fprintf(stderr, "proxima: error: lost track of the command (pid %d): %s\n",
-                 static_cast<int>(pid), std::strerror(errno));
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-  }
-  cv.notify_all();
-  renew.join();
-  if (Status st = ReleaseLease(s, *lease); !st.ok()) {
-    std::fprintf(stderr, "proxima: cannot release the lease (it lapses by itself): %s\n",
-                 st.message().c_str());
-  }
-  return rc;
-}
-
 }  // namespace
 
 void AddCacheCommands(CLI::App& app, CommandContext& ctx, int* rc) {
@@ -877,5 +421,4 @@ void AddCacheCommands(CLI::App& app, CommandContext& ctx, int* rc) {
   json_flag(verify);
   verify->callback([&, rc] { *rc = CmdCacheVerify(ctx, a); });
 }
-
 }  // namespace proxima
