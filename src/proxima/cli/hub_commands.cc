@@ -5,6 +5,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "proxima/base/units.h"
 #include "proxima/cli/context.h"
 #include "proxima/cli/output.h"
 #include "proxima/model/commit.h"
@@ -28,21 +29,14 @@ access to the dataset.
   proxima admin audit --limit 20
 )";
 
-// "30d", "12h", "90m", "3600s" or "3600" into seconds; "never" or "0" is 0.
-Result<int64_t> ParseDuration(const std::string& s) {
+// A token's lifetime in seconds: a duration (base/units.h: 30d, 12h, 90m),
+// a number of seconds, or "never" (0).
+Result<int64_t> LifetimeSeconds(const std::string& s) {
   if (s == "never" || s == "0") return int64_t{0};
-  int64_t unit = 1;
-  std::string digits = s;
-  if (!s.empty() && std::string("smhdw").find(s.back()) != std::string::npos) {
-    const char u = s.back();
-    unit = u == 's' ? 1 : u == 'm' ? 60 : u == 'h' ? 3600 : u == 'd' ? 86400 : 604800;
-    digits.pop_back();
-  }
-  if (digits.empty() || digits.size() > 9 ||
-      digits.find_first_not_of("0123456789") != std::string::npos) {
-    return Status::InvalidArgument("duration '" + s + "': expected a number with s, m, h, d or w");
-  }
-  return std::stoll(digits) * unit;
+  bool digits =
+      !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
+  PROXIMA_ASSIGN_OR_RETURN(int64_t ns, ParseDuration(digits ? s + "s" : s, "--expires"));
+  return ns / 1'000'000'000;
 }
 
 // Calls the hub and prints the answer: raw JSON with --json, else `print`.
@@ -248,7 +242,7 @@ void AddHubCommands(CLI::App& app, CommandContext& ctx, HubArgs& args, int* rc) 
   tcreate->add_option("--description", description, "What it is for");
   tcreate->add_option("--expires", expires, "Lifetime: 30d, 12h, ... or never (default)");
   tcreate->callback([&, rc] {
-    Result<int64_t> seconds = ParseDuration(expires);
+    Result<int64_t> seconds = LifetimeSeconds(expires);
     if (!seconds.ok()) {
       *rc = ReportError(seconds.status());
       return;
