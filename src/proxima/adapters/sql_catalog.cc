@@ -1,6 +1,6 @@
 #include "proxima/adapters/sql_catalog.h"
 
-#include "proxima/adapters/sql_cache_catalog.h"
+#include "proxima/adapters/sql_compute_catalog.h"
 #include "proxima/adapters/sql_database.h"
 
 namespace proxima {
@@ -13,10 +13,10 @@ Status UnknownDataset(std::string_view name) {
   return Status::NotFound("dataset " + Quote(name) + " does not exist (see 'proxima data list')");
 }
 
-class SqlCatalog : public SqlCacheCatalog {
+class SqlCatalog : public SqlComputeCatalog {
  public:
   explicit SqlCatalog(std::unique_ptr<SqlDatabase> db)
-      : SqlCacheCatalog(db.get()), db_(std::move(db)) {}
+      : SqlComputeCatalog(db.get()), db_(std::move(db)) {}
 
   std::string Describe() const override { return db_->Describe(); }
 

@@ -60,6 +60,25 @@ constexpr Migration kMigrations[] = {
      "ALTER TABLE leases ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
      "CREATE TABLE volume_quotas(volume TEXT NOT NULL REFERENCES volumes(name),"
      "  team TEXT NOT NULL, bytes BIGINT NOT NULL, PRIMARY KEY(volume, team));"},
+    {5, "compute resources, templates, queues, jobs",
+     "CREATE TABLE resources(name TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+     "  millicpus BIGINT NOT NULL, memory_bytes BIGINT NOT NULL, gpus BIGINT NOT NULL,"
+     "  config TEXT NOT NULL, created_unix_ns BIGINT NOT NULL);"
+     "CREATE TABLE templates(name TEXT PRIMARY KEY,"
+     "  resource TEXT NOT NULL REFERENCES resources(name), millicpus BIGINT NOT NULL,"
+     "  memory_bytes BIGINT NOT NULL, gpus BIGINT NOT NULL, partition_name TEXT NOT NULL,"
+     "  image TEXT NOT NULL, created_unix_ns BIGINT NOT NULL);"
+     "CREATE TABLE queues(name TEXT PRIMARY KEY, templates TEXT NOT NULL,"
+     "  burst_after_ns BIGINT NOT NULL, created_unix_ns BIGINT NOT NULL);"
+     "CREATE TABLE jobs(id {{SERIAL}}, owner TEXT NOT NULL, spec TEXT NOT NULL,"
+     "  state TEXT NOT NULL, failure TEXT NOT NULL, reason TEXT NOT NULL,"
+     "  placement TEXT NOT NULL, template TEXT NOT NULL, resource TEXT NOT NULL,"
+     "  handle TEXT NOT NULL, gpu_ids TEXT NOT NULL, attempts BIGINT NOT NULL,"
+     "  exit_code BIGINT NOT NULL, cancel_requested INTEGER NOT NULL,"
+     "  submitted_unix_ns BIGINT NOT NULL, started_unix_ns BIGINT NOT NULL,"
+     "  finished_unix_ns BIGINT NOT NULL, version BIGINT NOT NULL);"
+     "CREATE INDEX jobs_by_state ON jobs(state, id);"
+     "CREATE INDEX jobs_by_owner ON jobs(owner, id);"},
 };
 
 std::string ForDialect(std::string sql, SqlDialect dialect) {

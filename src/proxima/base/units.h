@@ -16,6 +16,10 @@ Result<uint64_t> ParseByteSize(std::string_view text, std::string_view what);
 // "90s", "15m", "12h", "1d", "2w", "1.5h": a duration in nanoseconds.
 Result<int64_t> ParseDuration(std::string_view text, std::string_view what);
 
+// "1.2 GB", "512 B": a size for people, in decimal units (as disk vendors
+// and rclone print).
+std::string HumanBytes(uint64_t bytes);
+
 // The shortest of "45s", "15m", "12h", "1d", "1d 6h" that says `ns`.
 std::string FormatDuration(int64_t ns);
 

@@ -6,14 +6,13 @@
 #include <string_view>
 #include <thread>
 
+#include "proxima/base/units.h"  // HumanBytes
 #include "proxima/core/progress.h"
 #include "proxima/core/sync.h"
 #include "proxima/ports/clock.h"
 
 namespace proxima {
 
-// "1.2 GB", "512 B" (decimal units, as disk vendors and rclone print).
-std::string HumanBytes(uint64_t bytes);
 // "1,234,567"
 std::string Grouped(uint64_t n);
 // A path for JSON output: itself when UTF-8, else its C-quoted form.

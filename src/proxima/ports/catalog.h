@@ -9,6 +9,7 @@
 #include "proxima/base/hash.h"
 #include "proxima/base/result.h"
 #include "proxima/ports/cache_catalog.h"
+#include "proxima/ports/compute_catalog.h"
 #include "proxima/ports/ref_store.h"
 
 namespace proxima {
@@ -104,7 +105,7 @@ struct CatalogCounts {
 // - Deleting a user removes its tokens, memberships and grants; deleting a
 //   team its memberships and grants; deleting a dataset its refs and grants.
 //   Each is one transaction.
-class Catalog : public RefStore, public CacheCatalog {
+class Catalog : public RefStore, public CacheCatalog, public ComputeCatalog {
  public:
   // Datasets, by page, and removal.
   virtual Result<std::vector<DatasetRecord>> ListDatasetsPage(std::string_view after,

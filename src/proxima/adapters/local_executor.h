@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "proxima/ports/executor.h"
+
+namespace proxima {
+
+struct LocalExecutorOptions {
+  // Attempts live in <root>/<job>/<attempt>/ (spec.json, log, pid files and
+  // the exit record); a job's /output is <root>/<job>/output.
+  std::string root;
+  // This program: attempts run under `<self_exe> __supervise <dir>`.
+  std::string self_exe = "/proc/self/exe";
+  // A cancelled attempt gets SIGTERM, then SIGKILL after this long.
+  int64_t kill_grace_ns = int64_t{10} * 1'000'000'000;
+  // Containers: the engine's command ("podman") and its network ("none",
+  // "host").
+  std::string container_engine = "podman";
+  std::string container_network = "host";
+};
+
+// The `local` executor: each attempt is a process group on this machine,
+// watched by a small supervisor process (this program again) that records
+// the exit code in the attempt's folder. Supervisors run in their own
+// session, so attempts outlive the hub, and a restarted hub finds their
+// ends in the folder. An attempt with an image runs in a container
+// (podman), its datasets bind-mounted read-only at /data/<name> and its
+// output folder at /output. Thread-safe.
+std::unique_ptr<Executor> MakeLocalExecutor(LocalExecutorOptions options);
+
+// `proxima __supervise DIR`: runs the attempt that DIR/spec.json describes,
+// forwards SIGTERM to it (SIGKILL after the grace period), and writes
+// DIR/exit. Returns the process's exit code (0 once the exit is recorded).
+int SuperviseAttempt(const std::string& dir);
+
+}  // namespace proxima
