@@ -1,11 +1,14 @@
 #include "proxima/adapters/hub_stores.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <unordered_map>
+
+#include "proxima/ports/compute_codec.h"
 
 namespace proxima {
 
@@ -471,6 +474,124 @@ class HubCacheCatalog : public CacheCatalog {
   std::shared_ptr<HubClient> hub_;
 };
 
+// Resources, templates, queues and jobs kept by the hub. The rows travel in
+// the codec's JSON (ports/compute_codec.h), as the API sends them.
+class HubComputeCatalog : public ComputeCatalog {
+ public:
+  explicit HubComputeCatalog(std::shared_ptr<HubClient> hub) : hub_(std::move(hub)) {}
+
+  Status CreateResource(const ResourceRecord& r) override {
+    return hub_->Call("POST", "/api/v1/compute", EncodeResource(r)).status();
+  }
+  Result<ResourceRecord> GetResource(std::string_view name) override {
+    PROXIMA_ASSIGN_OR_RETURN(std::string body,
+                             hub_->Call("GET", "/api/v1/compute/" + std::string(name)));
+    return Answer(DecodeResource(body));
+  }
+  Result<std::vector<ResourceRecord>> ListResources() override {
+    return All<ResourceRecord>("/api/v1/compute?", DecodeResource);
+  }
+  Status UpdateResource(const ResourceRecord&) override {
+    return Status::InvalidArgument("a resource's capacity changes on the hub only");
+  }
+  Status DeleteResource(std::string_view name) override {
+    return hub_->Call("DELETE", "/api/v1/compute/" + std::string(name)).status();
+  }
+
+  Status CreateTemplate(const TemplateRecord& t) override {
+    return hub_->Call("POST", "/api/v1/templates", EncodeTemplate(t)).status();
+  }
+  Result<TemplateRecord> GetTemplate(std::string_view name) override {
+    PROXIMA_ASSIGN_OR_RETURN(std::string body,
+                             hub_->Call("GET", "/api/v1/templates/" + std::string(name)));
+    return Answer(DecodeTemplate(body));
+  }
+  Result<std::vector<TemplateRecord>> ListTemplates() override {
+    return All<TemplateRecord>("/api/v1/templates?", DecodeTemplate);
+  }
+  Status DeleteTemplate(std::string_view name) override {
+    return hub_->Call("DELETE", "/api/v1/templates/" + std::string(name)).status();
+  }
+
+  Status CreateQueue(const QueueRecord& q) override {
+    return hub_->Call("POST", "/api/v1/queues", EncodeQueue(q)).status();
+  }
+  Result<QueueRecord> GetQueue(std::string_view name) override {
+    PROXIMA_ASSIGN_OR_RETURN(std::string body,
+                             hub_->Call("GET", "/api/v1/queues/" + std::string(name)));
+    return Answer(DecodeQueue(body));
+  }
+  Result<std::vector<QueueRecord>> ListQueues() override {
+    return All<QueueRecord>("/api/v1/queues?", DecodeQueue);
+  }
+  Status DeleteQueue(std::string_view name) override {
+    return hub_->Call("DELETE", "/api/v1/queues/" + std::string(name)).status();
+  }
+
+  // The hub fills in the owner and the submission time.
+  Result<JobRecord> CreateJob(const JobRecord& job) override {
+    PROXIMA_ASSIGN_OR_RETURN(std::string body,
+                             hub_->Call("POST", "/api/v1/jobs", EncodeJobSpec(job.spec)));
+    return Answer(DecodeJob(body));
+  }
+  Result<JobRecord> GetJob(int64_t id) override {
+    PROXIMA_ASSIGN_OR_RETURN(std::string body,
+                             hub_->Call("GET", "/api/v1/jobs/" + std::to_string(id)));
+    return Answer(DecodeJob(body));
+  }
+  Result<std::vector<JobRecord>> ListJobs(const JobFilter& f) override {
+    std::string path = "/api/v1/jobs?limit=" + std::to_string(f.limit);
+    if (f.before > 0) path += "&before=" + std::to_string(f.before);
+    if (!f.owner.empty()) path += "&owner=" + HubQueryEscape(f.owner);
+    if (!f.states.empty()) {
+      std::string states;
+      for (JobState s : f.states)
+        states += (states.empty() ? "" : ",") + std::string(JobStateName(s));
+      path += "&state=" + states;
+    }
+    PROXIMA_ASSIGN_OR_RETURN(std::string body, hub_->Call("GET", path));
+    PROXIMA_ASSIGN_OR_RETURN(json doc, ParseJson(body, "a job listing"));
+    return Answer(DecodeJobs(doc.value("items", json::array()).dump()));
+  }
+  Result<std::vector<JobRecord>> ListActiveJobs() override {
+    JobFilter f;
+    f.states = {JobState::kQueued, JobState::kPlacing, JobState::kStaging, JobState::kRunning};
+    f.limit = 1000;
+    PROXIMA_ASSIGN_OR_RETURN(std::vector<JobRecord> jobs, ListJobs(f));
+    std::reverse(jobs.begin(), jobs.end());  // oldest first
+    return jobs;
+  }
+  // Only a cancellation goes through (the hub refuses any other change).
+  Result<int64_t> PutJob(const JobRecord& job) override {
+    PROXIMA_ASSIGN_OR_RETURN(
+        std::string body,
+        hub_->Call("PUT", "/api/v1/jobs/" + std::to_string(job.id), EncodeJob(job)));
+    PROXIMA_ASSIGN_OR_RETURN(json doc, ParseJson(body, "a job update"));
+    return doc.value("version", int64_t{0});
+  }
+
+ private:
+  // A row the hub sent that does not decode is the hub's fault.
+  template <typename T>
+  static Result<T> Answer(Result<T> decoded) {
+    if (decoded.ok()) return decoded;
+    return Status::Unavailable("hub sent a malformed answer: " + decoded.status().message());
+  }
+
+  template <typename T, typename Decode>
+  Result<std::vector<T>> All(const std::string& path, Decode decode) {
+    std::vector<T> out;
+    PROXIMA_RETURN_IF_ERROR(ForEachPage(*hub_, path, [&](const json& item) -> Status {
+      PROXIMA_ASSIGN_OR_RETURN(T row, Answer(decode(item.dump())));
+      out.push_back(std::move(row));
+      return Status::Ok();
+    }));
+    return out;
+  }
+
+  std::shared_ptr<HubClient> hub_;
+};
+
 }  // namespace
 
 std::unique_ptr<RefStore> MakeHubRefStore(std::shared_ptr<HubClient> hub) {
@@ -483,6 +604,10 @@ std::unique_ptr<ObjectStore> MakeHubObjectStore(std::shared_ptr<HubClient> hub) 
 
 std::unique_ptr<CacheCatalog> MakeHubCacheCatalog(std::shared_ptr<HubClient> hub) {
   return std::make_unique<HubCacheCatalog>(std::move(hub));
+}
+
+std::unique_ptr<ComputeCatalog> MakeHubComputeCatalog(std::shared_ptr<HubClient> hub) {
+  return std::make_unique<HubComputeCatalog>(std::move(hub));
 }
 
 }  // namespace proxima

@@ -4,6 +4,7 @@
 
 #include "proxima/adapters/hub_client.h"
 #include "proxima/ports/cache_catalog.h"
+#include "proxima/ports/compute_catalog.h"
 #include "proxima/ports/object_store.h"
 #include "proxima/ports/ref_store.h"
 
@@ -22,5 +23,10 @@ std::unique_ptr<ObjectStore> MakeHubObjectStore(std::shared_ptr<HubClient> hub);
 // Volumes, caches and leases kept by the hub. Rows move by the hub's
 // compare-and-swap; caches of datasets the caller cannot read are invisible.
 std::unique_ptr<CacheCatalog> MakeHubCacheCatalog(std::shared_ptr<HubClient> hub);
+
+// Compute resources, templates, queues and jobs kept by the hub. Jobs are
+// the caller's own (every job for a hub admin); PutJob only requests a
+// cancellation.
+std::unique_ptr<ComputeCatalog> MakeHubComputeCatalog(std::shared_ptr<HubClient> hub);
 
 }  // namespace proxima

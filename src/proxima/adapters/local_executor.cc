@@ -1,13 +1,16 @@
 #include "proxima/adapters/local_executor.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -68,17 +71,17 @@ class LocalExecutor : public Executor {
     env.push_back({"PROXIMA_OUTPUT", spec.image.empty() ? output : "/output"});
     Json datasets = Json::array();
     for (const auto& [name, path] : spec.datasets) datasets.push_back({name, path});
-    Json j = {{"command", spec.command},
-              {"env", env},
-              {"datasets", datasets},
-              {"image", spec.image},
-              {"workdir", spec.workdir.empty() ? output : spec.workdir},
-              {"output", output},
-              {"name", "proxima-job-" + std::to_string(spec.job_id) + "-" +
-                           std::to_string(spec.attempt)},
-              {"engine", o_.container_engine},
-              {"network", o_.container_network},
-              {"kill_grace_ns", o_.kill_grace_ns}};
+    Json j = {
+        {"command", spec.command},
+        {"env", env},
+        {"datasets", datasets},
+        {"image", spec.image},
+        {"workdir", spec.workdir.empty() ? output : spec.workdir},
+        {"output", output},
+        {"name", "proxima-job-" + std::to_string(spec.job_id) + "-" + std::to_string(spec.attempt)},
+        {"engine", o_.container_engine},
+        {"network", o_.container_network},
+        {"kill_grace_ns", o_.kill_grace_ns}};
     PROXIMA_RETURN_IF_ERROR(WriteFileAtomic(dir + "/spec.json", j.dump()));
     ::unlink((dir + "/exit").c_str());  // a relaunch of the same attempt starts afresh
 
@@ -111,8 +114,8 @@ class LocalExecutor : public Executor {
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
-      return ErrnoStatus(rc, "cannot start the supervisor of job " + handle + " ('" + o_.self_exe +
-                                 "')");
+      return ErrnoStatus(
+          rc, "cannot start the supervisor of job " + handle + " ('" + o_.self_exe + "')");
     }
     PROXIMA_RETURN_IF_ERROR(WriteFileAtomic(dir + "/supervisor.pid", std::to_string(pid)));
     std::lock_guard lock(mu_);
@@ -248,6 +251,27 @@ Status RecordExit(const std::string& dir, int code, const std::string& reason) {
 }
 
 }  // namespace
+
+Shape LocalMachineShape() {
+  Shape shape;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 0;
+  if (cpus <= 0) cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  shape.millicpus = int64_t{std::max(cpus, 1)} * 1000;
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page = sysconf(_SC_PAGESIZE);
+  if (pages > 0 && page > 0) shape.memory_bytes = static_cast<uint64_t>(pages) * page;
+  if (const char* gpus = std::getenv("PROXIMA_GPUS"); gpus != nullptr && *gpus != '\0') {
+    shape.gpus = std::max(0, std::atoi(gpus));
+  } else {
+    for (int i = 0; i < 64; ++i) {
+      struct stat st;
+      if (::stat(("/dev/nvidia" + std::to_string(i)).c_str(), &st) == 0) shape.gpus = i + 1;
+    }
+  }
+  return shape;
+}
 
 std::unique_ptr<Executor> MakeLocalExecutor(LocalExecutorOptions options) {
   return std::make_unique<LocalExecutor>(std::move(options));

@@ -31,6 +31,11 @@ struct LocalExecutorOptions {
 // output folder at /output. Thread-safe.
 std::unique_ptr<Executor> MakeLocalExecutor(LocalExecutorOptions options);
 
+// This machine's shape: its CPUs (as sched_getaffinity allows), its memory,
+// and its NVIDIA GPUs (the /dev/nvidiaN devices), unless PROXIMA_GPUS says
+// how many to offer.
+Shape LocalMachineShape();
+
 // `proxima __supervise DIR`: runs the attempt that DIR/spec.json describes,
 // forwards SIGTERM to it (SIGKILL after the grace period), and writes
 // DIR/exit. Returns the process's exit code (0 once the exit is recorded).

@@ -118,7 +118,8 @@ Result<ResourceRecord> SqlComputeCatalog::GetResource(std::string_view name) {
 
 Result<std::vector<ResourceRecord>> SqlComputeCatalog::ListResources() {
   PROXIMA_ASSIGN_OR_RETURN(
-      SqlRows rows, compute_db_->Query(Select(kResourceColumns, "FROM resources ORDER BY name"), {}));
+      SqlRows rows,
+      compute_db_->Query(Select(kResourceColumns, "FROM resources ORDER BY name"), {}));
   return Resources(rows);
 }
 
@@ -127,8 +128,8 @@ Status SqlComputeCatalog::UpdateResource(const ResourceRecord& r) {
       SqlRows q, compute_db_->Query("UPDATE resources SET millicpus = $2, memory_bytes = $3, "
                                     "gpus = $4, config = $5 WHERE name = $1",
                                     {std::string_view(r.name), r.capacity.millicpus,
-                                     static_cast<int64_t>(r.capacity.memory_bytes),
-                                     r.capacity.gpus, std::string_view(r.config)}));
+                                     static_cast<int64_t>(r.capacity.memory_bytes), r.capacity.gpus,
+                                     std::string_view(r.config)}));
   if (q.affected != 1) return Unknown("compute resource", r.name, "proxima compute ls");
   return Status::Ok();
 }
@@ -136,7 +137,8 @@ Status SqlComputeCatalog::UpdateResource(const ResourceRecord& r) {
 Status SqlComputeCatalog::DeleteResource(std::string_view name) {
   return compute_db_->Transact([&](SqlSession& s) -> Status {
     PROXIMA_ASSIGN_OR_RETURN(
-        SqlRows used, s.Query("SELECT name FROM templates WHERE resource = $1 ORDER BY name", {name}));
+        SqlRows used,
+        s.Query("SELECT name FROM templates WHERE resource = $1 ORDER BY name", {name}));
     if (!used.empty()) {
       return Status::FailedPrecondition("compute resource " + Quote(name) +
                                         " is used by template " + Quote(used.Text(0, 0)) +
@@ -188,7 +190,8 @@ Result<TemplateRecord> SqlComputeCatalog::GetTemplate(std::string_view name) {
 
 Result<std::vector<TemplateRecord>> SqlComputeCatalog::ListTemplates() {
   PROXIMA_ASSIGN_OR_RETURN(
-      SqlRows rows, compute_db_->Query(Select(kTemplateColumns, "FROM templates ORDER BY name"), {}));
+      SqlRows rows,
+      compute_db_->Query(Select(kTemplateColumns, "FROM templates ORDER BY name"), {}));
   return Templates(rows);
 }
 
@@ -337,13 +340,12 @@ Result<std::vector<JobRecord>> SqlComputeCatalog::ListJobs(const JobFilter& f) {
   int64_t before = f.before > 0 ? f.before : INT64_MAX;
   PROXIMA_ASSIGN_OR_RETURN(
       SqlRows rows,
-      compute_db_->Query(
-          Select(kJobColumns,
-                 "FROM jobs WHERE id < $1 AND ($2 = '' OR owner = $2) AND "
-                 "($3 = ',' OR $3 LIKE ('%,' || state || ',%')) "
-                 "ORDER BY id DESC LIMIT $4"),
-          {before, std::string_view(f.owner), std::string_view(states),
-           static_cast<int64_t>(f.limit)}));
+      compute_db_->Query(Select(kJobColumns,
+                                "FROM jobs WHERE id < $1 AND ($2 = '' OR owner = $2) AND "
+                                "($3 = ',' OR $3 LIKE ('%,' || state || ',%')) "
+                                "ORDER BY id DESC LIMIT $4"),
+                         {before, std::string_view(f.owner), std::string_view(states),
+                          static_cast<int64_t>(f.limit)}));
   return Jobs(rows);
 }
 

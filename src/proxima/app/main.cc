@@ -5,9 +5,11 @@
 #include <cstdlib>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 #include "proxima/adapters/hub_client.h"
 #include "proxima/adapters/hub_stores.h"
+#include "proxima/adapters/local_executor.h"
 #include "proxima/adapters/local_object_store.h"
 #include "proxima/adapters/retrying_object_store.h"
 #include "proxima/adapters/s3_object_store.h"
@@ -134,6 +136,12 @@ int RunServer(const proxima::ServerArgs& args, const std::string& home, proxima:
                          *settings, clock);
   if (!store.ok()) return fail(store.status());
 
+  auto local = proxima::MakeLocalExecutor({home + "/jobs"});
+  config->options.executor_for = [&local](const proxima::ResourceRecord& r) {
+    return r.kind == proxima::ResourceKind::kLocal ? local.get() : nullptr;
+  };
+  config->options.jobs_dir = home + "/jobs";
+  config->options.local_capacity = proxima::LocalMachineShape();
   proxima::HubServer server(catalog->get(), store->get(), clock, config->options);
   const char* admin_token = std::getenv("PROXIMA_ADMIN_TOKEN");
   std::string new_admin_token;
@@ -160,6 +168,9 @@ int RunServer(const proxima::ServerArgs& args, const std::string& home, proxima:
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string_view(argv[1]) == "__supervise") {
+    return proxima::SuperviseAttempt(argv[2]);  // the local executor's (adapters/local_executor.h)
+  }
   proxima::SystemClock clock;
   proxima::Environment env;
   env.home = HomeDir();
@@ -200,6 +211,25 @@ int main(int argc, char** argv) {
     PROXIMA_ASSIGN_OR_RETURN(
         auto catalog, proxima::OpenSqliteCatalog(env.home + "/catalog.db", clock.NowUnixNanos()));
     return std::unique_ptr<proxima::CacheCatalog>(std::move(catalog));
+  };
+  env.open_compute = [&]() -> Result<std::unique_ptr<proxima::ComputeCatalog>> {
+    PROXIMA_RETURN_IF_ERROR(resolve());
+    if (hub) return proxima::MakeHubComputeCatalog(hub);
+    PROXIMA_RETURN_IF_ERROR(proxima::MakeDirs(env.home));
+    PROXIMA_ASSIGN_OR_RETURN(
+        auto catalog, proxima::OpenSqliteCatalog(env.home + "/catalog.db", clock.NowUnixNanos()));
+    return std::unique_ptr<proxima::ComputeCatalog>(std::move(catalog));
+  };
+  std::unique_ptr<proxima::Executor> local_executor;
+  env.executor_for = [&](const proxima::ResourceRecord& r) -> proxima::Executor* {
+    if (r.kind != proxima::ResourceKind::kLocal) return nullptr;
+    if (!local_executor) local_executor = proxima::MakeLocalExecutor({env.home + "/jobs"});
+    return local_executor.get();
+  };
+  env.local_capacity = proxima::LocalMachineShape();
+  env.uses_hub = [&]() -> Result<bool> {
+    PROXIMA_RETURN_IF_ERROR(resolve());
+    return hub != nullptr;
   };
   env.hub_call = [&](std::string_view method, const std::string& path,
                      std::string_view body) -> Result<std::string> {

@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include "proxima/cli/cache_commands.h"
+#include "proxima/cli/compute_commands.h"
 #include "proxima/cli/context.h"
 #include "proxima/cli/data_commands.h"
 #include "proxima/cli/environment.h"
@@ -137,6 +138,8 @@ int RunCli(int argc, char** argv, Environment& env) {
   fsck->callback([&] { rc = CmdFsck(ctx, !no_read_data); });
 
   AddCacheCommands(app, ctx, &rc);
+  AddComputeCommands(app, ctx, &rc);
+  AddJobCommands(app, ctx, &rc);
   HubArgs hub_args;
   AddHubCommands(app, ctx, hub_args, &rc);
   // Global options (--hub, -v, -j...) work after any subcommand too.

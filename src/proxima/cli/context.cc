@@ -18,6 +18,13 @@ Status CommandContext::OpenCaches() {
   return Status::Ok();
 }
 
+Status CommandContext::OpenCompute() {
+  if (!compute_) {
+    PROXIMA_ASSIGN_OR_RETURN(compute_, env.open_compute());
+  }
+  return Status::Ok();
+}
+
 int ReportError(const Status& status) {
   std::fprintf(stderr, "proxima: error: %s\n", status.message().c_str());
   return 1;

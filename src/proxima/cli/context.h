@@ -27,6 +27,9 @@ struct CommandContext {
   // Opens the store and the cache catalog (volumes, caches, leases).
   Status OpenCaches();
   CacheCatalog& caches() { return *caches_; }
+  // Opens the compute catalog (resources, templates, queues, jobs).
+  Status OpenCompute();
+  ComputeCatalog& compute() { return *compute_; }
   Progress progress;
 
  private:
@@ -34,6 +37,7 @@ struct CommandContext {
   std::unique_ptr<Repository> repo_;
   std::unique_ptr<RefStore> refs_;
   std::unique_ptr<CacheCatalog> caches_;
+  std::unique_ptr<ComputeCatalog> compute_;
 };
 
 // Prints "proxima: error: <message>" on stderr and returns 1.

@@ -7,6 +7,8 @@
 #include "proxima/base/result.h"
 #include "proxima/ports/cache_catalog.h"
 #include "proxima/ports/clock.h"
+#include "proxima/ports/compute_catalog.h"
+#include "proxima/ports/executor.h"
 #include "proxima/ports/object_store.h"
 #include "proxima/ports/ref_store.h"
 
@@ -29,12 +31,21 @@ struct Environment {
   std::function<Result<std::unique_ptr<RefStore>>()> open_refs;
   // The catalog's volumes, caches and leases (the embedded catalog).
   std::function<Result<std::unique_ptr<CacheCatalog>>()> open_caches;
+  // Compute resources, templates, queues and jobs: the embedded catalog's,
+  // or the hub's.
+  std::function<Result<std::unique_ptr<ComputeCatalog>>()> open_compute;
+  // Embedded mode: the executor of a resource on this machine (nullptr:
+  // none), with jobs under $PROXIMA_HOME/jobs, and this machine's shape.
+  std::function<Executor*(const ResourceRecord&)> executor_for;
+  Shape local_capacity{1000, 0, 0};
   // This program, for commands that start a copy of it in the background.
   std::string self_exe = "/proc/self/exe";
   Clock* clock = nullptr;
   bool stderr_is_tty = false;
 
   std::string hub_flag;  // --hub URL, set by the CLI before it opens anything
+  // True when the commands go through a hub (--hub, PROXIMA_HUB or a login).
+  std::function<Result<bool>()> uses_hub;
   // One call of the hub's REST API: the body of a 2xx answer, or the error.
   // FailedPrecondition when no hub is set.
   std::function<Result<std::string>(std::string_view method, const std::string& path,

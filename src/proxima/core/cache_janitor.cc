@@ -378,8 +378,9 @@ Result<LeaseRecord> TakeLease(CacheServices& s, const VolumeRecord& volume,
                               std::string_view dataset, const ObjectId& commit,
                               std::string_view holder, int64_t duration_ns) {
   int64_t now = s.clock.NowUnixNanos();
-  LeaseRecord lease{RandomHex(8), volume.name,         std::string(dataset),
-                    commit,       std::string(holder), now + duration_ns, ""};
+  LeaseRecord lease{
+      RandomHex(8),      volume.name, std::string(dataset), commit, std::string(holder),
+      now + duration_ns, ""};
   PROXIMA_RETURN_IF_ERROR(s.catalog.PutLease(lease));
   // The lease counts once the row, still ready, records the use: an
   // eviction that read the row before must then fail its compare-and-swap.

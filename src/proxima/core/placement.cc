@@ -43,8 +43,7 @@ std::string DescribeShape(const Shape& s) {
 }
 
 PlacementView::PlacementView(std::vector<ResourceRecord> resources,
-                             std::vector<TemplateRecord> templates,
-                             std::vector<QueueRecord> queues,
+                             std::vector<TemplateRecord> templates, std::vector<QueueRecord> queues,
                              const std::vector<VolumeRecord>& volumes,
                              const std::vector<CacheRecord>& caches,
                              const std::unordered_map<std::string, Shape>& used) {

@@ -32,9 +32,9 @@ std::string LeaseId(const JobRecord& job, size_t dataset_index) {
 std::string EnvName(std::string_view dataset) {
   std::string out = "PROXIMA_DATA_";
   for (char c : dataset) {
-    out += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A')
+    out += (c >= 'a' && c <= 'z')                               ? static_cast<char>(c - 'a' + 'A')
            : ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) ? c
-                                                                 : '_';
+                                                                : '_';
   }
   return out;
 }
@@ -99,7 +99,7 @@ struct Scheduler::Impl {
         return Status::FailedPrecondition(
             "dataset " + Quote(d.name) + " is to be read from a cache, and resource " +
             Quote(job.resource) + " has no cache volume (add one with 'proxima volume add NAME " +
-            "PATH --resource " + job.resource + "', or drop ':cached')");
+            "--path DIR --resource " + job.resource + "', or drop ':cached')");
       } else {
         src.clone_dir = o.jobs_dir + "/" + std::to_string(job.id) + "/data/" + d.name;
         src.path = src.clone_dir;
@@ -214,8 +214,8 @@ struct Scheduler::Impl {
     JobRecord before = job;
     job.state = JobState::kQueued;
     job.failure = JobFailure::kNone;
-    job.reason = "attempt " + std::to_string(job.attempts) + " on " + Quote(resource) + ": " +
-                 why + "; retrying";
+    job.reason = "attempt " + std::to_string(job.attempts) + " on " + Quote(resource) + ": " + why +
+                 "; retrying";
     job.placement.clear();
     job.template_name.clear();
     job.resource.clear();
@@ -293,8 +293,8 @@ struct Scheduler::Impl {
       auto it = lease_expiry.find(id);
       if (it != lease_expiry.end() && it->second - now > o.lease_ns / 2) continue;
       const JobDataset& d = job.spec.datasets[i];
-      LeaseRecord lease{id,   volume->name, d.name, d.commit, JobName(job), now + o.lease_ns,
-                        job.owner};
+      LeaseRecord lease{id,           volume->name,     d.name,   d.commit,
+                        JobName(job), now + o.lease_ns, job.owner};
       Status st = s.caches.PutLease(lease);
       if (st.ok()) {
         lease_expiry[id] = lease.expires_unix_ns;
@@ -531,6 +531,20 @@ Result<PassReport> Scheduler::RunOnce() {
   Result<PassReport> r = impl_->Pass();
   if (r.ok() && !impl_->stages.empty()) r->busy = true;
   return r;
+}
+
+Status EnsureDefaultCompute(ComputeCatalog& catalog, const Shape& machine, int64_t now_unix_ns) {
+  PROXIMA_ASSIGN_OR_RETURN(std::vector<ResourceRecord> resources, catalog.ListResources());
+  if (!resources.empty()) return Status::Ok();
+  auto tolerate = [](const Status& st) {
+    return st.ok() || st.IsAlreadyExists() ? Status::Ok() : st;
+  };
+  ResourceRecord local{"local", ResourceKind::kLocal, machine, "{}", now_unix_ns};
+  PROXIMA_RETURN_IF_ERROR(tolerate(catalog.CreateResource(local)));
+  TemplateRecord one{"local", "local", Shape{1000, 0, 0}, "", "", now_unix_ns};
+  PROXIMA_RETURN_IF_ERROR(tolerate(catalog.CreateTemplate(one)));
+  QueueRecord queue{"default", {"local"}, 0, now_unix_ns};
+  return tolerate(catalog.CreateQueue(queue));
 }
 
 }  // namespace proxima

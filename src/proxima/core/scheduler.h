@@ -39,7 +39,7 @@ struct PassReport {
   int launched = 0;
   int finished = 0;
   int retried = 0;
-  int waiting = 0;   // queued jobs left waiting for room
+  int waiting = 0;    // queued jobs left waiting for room
   bool busy = false;  // something is staging or running: pass again soon
 };
 
@@ -69,5 +69,12 @@ class Scheduler {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The embedded defaults (docs/scheduler.md): when the catalog has no compute
+// resource yet, records resource "local" (kind local, with `machine` as its
+// capacity), template "local" (one CPU) and queue "default" (that
+// template), so that `proxima run -- CMD` works on a fresh install. Safe to
+// call from several processes at once.
+Status EnsureDefaultCompute(ComputeCatalog& catalog, const Shape& machine, int64_t now_unix_ns);
 
 }  // namespace proxima

@@ -110,12 +110,12 @@ struct JobSpec {
   std::vector<std::string> command;  // argv; command[0] is looked up in PATH
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<JobDataset> datasets;
-  std::string queue;     // one of queue or template_name is set
+  std::string queue;  // one of queue or template_name is set
   std::string template_name;
-  std::string image;     // overrides the template's ("" : the template's)
-  std::string workdir;   // where the command starts ("" : the job's output folder)
-  int64_t timeout_ns = 0;     // 0: none
-  int max_retries = 2;        // on infrastructure failures
+  std::string image;           // overrides the template's ("" : the template's)
+  std::string workdir;         // where the command starts ("" : the job's output folder)
+  int64_t timeout_ns = 0;      // 0: none
+  int max_retries = 2;         // on infrastructure failures
   bool retry_on_exit = false;  // also retry a non-zero exit
 };
 
@@ -140,17 +140,17 @@ struct JobRecord {
 
   JobState state = JobState::kQueued;
   JobFailure failure = JobFailure::kNone;
-  std::string reason;     // a sentence for people: why it failed, waits, was cancelled
-  std::string placement;  // why it went where it went (or why it waits)
+  std::string reason;         // a sentence for people: why it failed, waits, was cancelled
+  std::string placement;      // why it went where it went (or why it waits)
   std::string template_name;  // where it was placed (the current attempt)
   std::string resource;
-  std::string handle;  // the executor's name for the attempt (pid, Slurm id, agent/job)
+  std::string handle;        // the executor's name for the attempt (pid, Slurm id, agent/job)
   std::vector<int> gpu_ids;  // local GPUs given to it
   int attempts = 0;          // launches so far
   int exit_code = -1;        // when it exited; 128+N for signal N
   bool cancel_requested = false;
   int64_t submitted_unix_ns = 0;
-  int64_t started_unix_ns = 0;   // running, this attempt
+  int64_t started_unix_ns = 0;  // running, this attempt
   int64_t finished_unix_ns = 0;
   int64_t version = 0;  // compare-and-swap token, as CacheRecord's
 };

@@ -57,10 +57,9 @@ class Reader {
   }
   void Fail(std::string_view key, std::string_view expected) {
     if (!status_.ok()) return;
-    status_ = Status::InvalidArgument(
-        key.empty() ? what_ + " must be " + std::string(expected)
-                    : "field '" + std::string(key) + "' of " + what_ + " must be " +
-                          std::string(expected));
+    status_ = Status::InvalidArgument(key.empty() ? what_ + " must be " + std::string(expected)
+                                                  : "field '" + std::string(key) + "' of " + what_ +
+                                                        " must be " + std::string(expected));
   }
   const Status& status() const { return status_; }
 
@@ -117,16 +116,11 @@ Json SpecJson(const JobSpec& s) {
   for (const JobDataset& d : s.datasets) {
     datasets.push_back({{"name", d.name}, {"commit", d.commit.Hex()}, {"cached", d.cached}});
   }
-  return {{"command", s.command},
-          {"env", env},
-          {"datasets", datasets},
-          {"queue", s.queue},
-          {"template", s.template_name},
-          {"image", s.image},
-          {"workdir", s.workdir},
-          {"timeout_ns", s.timeout_ns},
-          {"max_retries", s.max_retries},
-          {"retry_on_exit", s.retry_on_exit}};
+  return {{"command", s.command},         {"env", env},
+          {"datasets", datasets},         {"queue", s.queue},
+          {"template", s.template_name},  {"image", s.image},
+          {"workdir", s.workdir},         {"timeout_ns", s.timeout_ns},
+          {"max_retries", s.max_retries}, {"retry_on_exit", s.retry_on_exit}};
 }
 
 JobSpec ReadSpec(const Json& j, Reader& outer) {

@@ -30,6 +30,8 @@ struct Hub {
   AccessControl* access = nullptr;
   const ServerOptions* options = nullptr;
   Metrics* metrics = nullptr;
+  // Tells the scheduler that jobs changed (a submission, a cancellation).
+  std::function<void()> wake_scheduler;
 
   // Parents of commits read so far (commits are immutable), for listing the
   // commits a caller may see.
@@ -127,5 +129,6 @@ void RegisterDatasetRoutes(Router& router);
 void RegisterObjectRoutes(Router& router);
 void RegisterIdentityRoutes(Router& router);
 void RegisterCacheRoutes(Router& router);
+void RegisterComputeRoutes(Router& router);
 
 }  // namespace proxima::api

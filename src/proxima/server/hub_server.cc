@@ -14,6 +14,7 @@
 
 #include "proxima/server/api.h"
 #include "proxima/server/cache_janitor_thread.h"
+#include "proxima/server/scheduler_thread.h"
 
 namespace proxima {
 
@@ -71,6 +72,7 @@ struct HubServer::Impl {
   std::unique_ptr<Repository> repo;
   std::unique_ptr<httplib::Server> http;
   std::unique_ptr<CacheJanitorThread> janitor;
+  std::unique_ptr<SchedulerThread> scheduler;
   std::function<int()> listening_socket;
   std::string request_prefix = RandomHex(3);
   std::atomic<uint64_t> request_counter{0};
@@ -199,6 +201,7 @@ void HubServer::Impl::Configure() {
   api::RegisterObjectRoutes(router);
   api::RegisterIdentityRoutes(router);
   api::RegisterCacheRoutes(router);
+  api::RegisterComputeRoutes(router);
 }
 
 Status HubServer::Start(const std::string& admin_secret, std::string* new_admin_secret) {
@@ -244,7 +247,23 @@ Status HubServer::Serve() {
   impl_->janitor =
       std::make_unique<CacheJanitorThread>(impl_->hub.catalog, impl_->repo.get(), impl_->hub.clock,
                                            impl_->options.janitor_interval_ns, impl_->options.log);
+  if (impl_->options.executor_for) {
+    Impl& m = *impl_;
+    Status defaults =
+        EnsureDefaultCompute(*m.hub.catalog, m.options.local_capacity, m.hub.clock->NowUnixNanos());
+    if (!defaults.ok() && m.options.log) {
+      m.options.log("scheduler: cannot record the default compute: " + defaults.message());
+    }
+    SchedulerServices services{*m.hub.catalog, *m.hub.catalog,         *m.repo,
+                               *m.hub.clock,   m.options.executor_for, m.options.log};
+    SchedulerOptions options;
+    options.jobs_dir = m.options.jobs_dir;
+    m.scheduler = std::make_unique<SchedulerThread>(services, options, m.options.scheduler_idle_ns);
+    m.hub.wake_scheduler = [scheduler = m.scheduler.get()] { scheduler->Wake(); };
+  }
   bool listened = impl_->http->listen_after_bind();
+  impl_->hub.wake_scheduler = nullptr;
+  impl_->scheduler.reset();
   impl_->janitor.reset();
   if (!listened) {
     return Status::Internal("the HTTP server stopped with an error");

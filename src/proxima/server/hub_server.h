@@ -9,6 +9,7 @@
 #include "proxima/base/result.h"
 #include "proxima/ports/catalog.h"
 #include "proxima/ports/clock.h"
+#include "proxima/ports/executor.h"
 #include "proxima/ports/object_store.h"
 
 namespace proxima {
@@ -28,6 +29,16 @@ struct ServerOptions {
   // How often the cache janitor passes over the volumes this machine
   // mounts (docs/caches.md); 0: never.
   int64_t janitor_interval_ns = int64_t{600} * 1'000'000'000;
+  // The meta-scheduler (docs/scheduler.md): the executor of a resource
+  // (nullptr: none on this hub), where jobs keep private clones, and how
+  // long the scheduler sleeps when nothing is moving (it wakes at once on
+  // a submission). No executor_for: the hub schedules nothing.
+  std::function<Executor*(const ResourceRecord&)> executor_for;
+  std::string jobs_dir;
+  // The machine's shape, for the default "local" resource a fresh catalog
+  // gets (core/scheduler.h, EnsureDefaultCompute).
+  Shape local_capacity{1000, 0, 0};
+  int64_t scheduler_idle_ns = int64_t{1'000'000'000};
   // Where request log lines go ("" : nowhere). Called from many threads.
   std::function<void(const std::string& line)> log;
 };

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "proxima/model/names.h"
+#include "proxima/ports/compute_codec.h"
 
 namespace proxima::api {
 
@@ -300,6 +301,129 @@ Result<LeaseRecord> ParseLease(std::string_view body) {
   PROXIMA_ASSIGN_OR_RETURN(l.expires_unix_ns,
                            IntField(doc, "expires_unix_ns", 0, INT64_MAX, std::nullopt));
   return l;
+}
+
+namespace {
+
+Status CheckShape(const Shape& shape, std::string_view what) {
+  constexpr int64_t kMaxCpus = int64_t{1} << 40;
+  if (shape.millicpus > kMaxCpus || shape.gpus > 1'000'000) {
+    return Status::InvalidArgument(std::string(what) + " asks for more than any machine has");
+  }
+  return Status::Ok();
+}
+
+bool HasNul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
+
+bool ValidEnvName(std::string_view name) {
+  if (name.empty() || name.size() > 256 || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<ResourceRecord> ParseResource(std::string_view body) {
+  PROXIMA_ASSIGN_OR_RETURN(ResourceRecord r, DecodeResource(body));
+  PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(r.name, "resource"));
+  PROXIMA_RETURN_IF_ERROR(CheckShape(r.capacity, "the resource"));
+  if (r.kind == ResourceKind::kKubernetes) {
+    return Status::InvalidArgument(
+        "resource kind 'kubernetes' has no executor in this release (local, agent or slurm)");
+  }
+  if (r.kind == ResourceKind::kLocal && r.capacity.millicpus <= 0) {
+    return Status::InvalidArgument("a local resource needs a capacity of at least one CPU");
+  }
+  if (r.config.size() > 64 * 1024) {
+    return Status::InvalidArgument("field 'config' is over 64 KiB");
+  }
+  return r;
+}
+
+Result<TemplateRecord> ParseTemplate(std::string_view body) {
+  PROXIMA_ASSIGN_OR_RETURN(TemplateRecord t, DecodeTemplate(body));
+  PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(t.name, "template"));
+  PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(t.resource, "resource"));
+  PROXIMA_RETURN_IF_ERROR(CheckShape(t.shape, "the template"));
+  if (t.shape.millicpus <= 0) {
+    return Status::InvalidArgument("a template needs at least some CPU (field 'millicpus' > 0)");
+  }
+  if (t.partition.size() > 100 || t.image.size() > 1000 || HasNul(t.partition) || HasNul(t.image)) {
+    return Status::InvalidArgument("field 'partition' or 'image' is too long or holds a NUL");
+  }
+  return t;
+}
+
+Result<QueueRecord> ParseQueue(std::string_view body) {
+  PROXIMA_ASSIGN_OR_RETURN(QueueRecord q, DecodeQueue(body));
+  PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(q.name, "queue"));
+  if (q.templates.empty() || q.templates.size() > 100) {
+    return Status::InvalidArgument("a queue lists 1 to 100 templates (field 'templates')");
+  }
+  for (size_t i = 0; i < q.templates.size(); ++i) {
+    PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(q.templates[i], "template"));
+    for (size_t j = 0; j < i; ++j) {
+      if (q.templates[j] == q.templates[i]) {
+        return Status::InvalidArgument("template '" + q.templates[i] +
+                                       "' is listed twice in the queue");
+      }
+    }
+  }
+  return q;
+}
+
+Result<JobSpec> ParseJobSpec(std::string_view body) {
+  PROXIMA_ASSIGN_OR_RETURN(JobSpec spec, DecodeJobSpec(body));
+  if (spec.command.empty() || spec.command.size() > 1000 || spec.command[0].empty()) {
+    return Status::InvalidArgument(
+        "field 'command' must hold 1 to 1,000 arguments, the first "
+        "one a program");
+  }
+  for (const std::string& arg : spec.command) {
+    if (HasNul(arg)) return Status::InvalidArgument("an argument of 'command' holds a NUL byte");
+  }
+  if (spec.env.size() > 1000) return Status::InvalidArgument("field 'env' has over 1,000 entries");
+  for (const auto& [name, value] : spec.env) {
+    if (!ValidEnvName(name)) {
+      return Status::InvalidArgument("'" + name.substr(0, 100) +
+                                     "' is not an environment variable name "
+                                     "([A-Za-z_][A-Za-z0-9_]*)");
+    }
+    if (HasNul(value)) {
+      return Status::InvalidArgument("environment variable '" + name + "' holds a NUL byte");
+    }
+  }
+  if (spec.datasets.size() > 100) {
+    return Status::InvalidArgument("a job reads at most 100 datasets");
+  }
+  for (size_t i = 0; i < spec.datasets.size(); ++i) {
+    PROXIMA_RETURN_IF_ERROR(ValidateDatasetName(spec.datasets[i].name));
+    for (size_t j = 0; j < i; ++j) {
+      if (spec.datasets[j].name == spec.datasets[i].name) {
+        return Status::InvalidArgument("dataset '" + spec.datasets[i].name +
+                                       "' is given twice (a job reads one commit of each)");
+      }
+    }
+  }
+  if (!spec.queue.empty() && !spec.template_name.empty()) {
+    return Status::InvalidArgument("give a queue or a template, not both");
+  }
+  if (!spec.queue.empty()) PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(spec.queue, "queue"));
+  if (!spec.template_name.empty()) {
+    PROXIMA_RETURN_IF_ERROR(ValidatePrincipalName(spec.template_name, "template"));
+  }
+  if (HasNul(spec.image) || HasNul(spec.workdir) || spec.image.size() > 1000 ||
+      spec.workdir.size() > 4096) {
+    return Status::InvalidArgument("field 'image' or 'workdir' is too long or holds a NUL");
+  }
+  if (!spec.workdir.empty() && spec.workdir[0] != '/') {
+    return Status::InvalidArgument("field 'workdir' must be an absolute path");
+  }
+  return spec;
 }
 
 Result<PageRequest> ParsePage(const std::multimap<std::string, std::string>& params,

@@ -14,6 +14,7 @@
 #include "proxima/base/result.h"
 #include "proxima/model/keys.h"
 #include "proxima/ports/catalog.h"
+#include "proxima/ports/compute_catalog.h"
 
 namespace proxima::api {
 
@@ -72,6 +73,16 @@ Result<CacheRecord> ParseCacheRow(std::string_view body);
 Result<uint64_t> ParseQuota(std::string_view body);
 // PUT /api/v1/volumes/V/leases/ID: dataset, commit, holder, expires_unix_ns.
 Result<LeaseRecord> ParseLease(std::string_view body);
+
+// POST /api/v1/compute, /templates, /queues: the codec's JSON
+// (ports/compute_codec.h), with every name and number checked.
+Result<ResourceRecord> ParseResource(std::string_view body);
+Result<TemplateRecord> ParseTemplate(std::string_view body);
+Result<QueueRecord> ParseQueue(std::string_view body);
+// POST /api/v1/jobs: a JobSpec. A command of 1 to 1,000 arguments without
+// NUL bytes, environment names of [A-Za-z_][A-Za-z0-9_]*, datasets named
+// once each, at most one of queue and template.
+Result<JobSpec> ParseJobSpec(std::string_view body);
 
 Result<PageRequest> ParsePage(const std::multimap<std::string, std::string>& params,
                               size_t max_limit);
