@@ -180,8 +180,8 @@ PlacementView::Decision PlacementView::Place(const JobRecord& job, int64_t now_u
   Tmpl& tm = tmpl_[best];
   Res& r = res_[tm.res];
   d.placed = true;
-  d.chosen = &tm.record;
-  d.resource = &r.record;
+  d.template_name = tm.record.name;
+  d.resource = r.record.name;
   d.why = Quote(tm.record.name) + " on " + Quote(r.record.name) + " (position " +
           std::to_string(best_pos + 1) + " of " + std::to_string(names->size()) + " in " + from +
           ")";

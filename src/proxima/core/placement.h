@@ -35,8 +35,8 @@ class PlacementView {
 
   struct Decision {
     bool placed = false;
-    const TemplateRecord* chosen = nullptr;  // when placed
-    const ResourceRecord* resource = nullptr;
+    std::string template_name;  // when placed
+    std::string resource;
     std::string why;  // a sentence for `proxima job show`
     // InvalidArgument-like: the job names a queue or template that does not
     // exist, or one no resource could ever hold; it fails instead of waiting.

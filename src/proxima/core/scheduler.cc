@@ -68,6 +68,7 @@ struct Scheduler::Impl {
   std::unordered_map<std::string, TemplateRecord> templates;
   std::unordered_map<std::string, ResourceRecord> resources;
   std::unordered_map<std::string, std::set<int>> gpus_used;
+  std::set<int64_t> launch_failed;  // jobs whose launch failed this pass
   PassReport report;
 
   Impl(SchedulerServices services, SchedulerOptions options)
@@ -389,6 +390,7 @@ struct Scheduler::Impl {
 
     Result<std::string> handle = ex->Launch(spec);
     if (!handle.ok()) {
+      launch_failed.insert(job.id);
       ReleaseLeases(job);
       ++job.attempts;
       if (handle.status().code() == StatusCode::kUnavailable) {
@@ -440,8 +442,8 @@ struct Scheduler::Impl {
       return;
     }
     job.state = JobState::kStaging;
-    job.template_name = d.chosen->name;
-    job.resource = d.resource->name;
+    job.template_name = d.template_name;
+    job.resource = d.resource;
     job.placement = d.why;
     if (!Store(job)) return;
     ++report.placed;
@@ -461,21 +463,11 @@ struct Scheduler::Impl {
     for (const ResourceRecord& r : res) resources[r.name] = r;
     for (const TemplateRecord& t : tmpl) templates[t.name] = t;
 
-    std::unordered_map<std::string, Shape> used;
-    bool any_queued = false;
     for (const JobRecord& job : jobs) {
-      if (job.state == JobState::kQueued) {
-        any_queued = true;
-        continue;
-      }
-      auto t = templates.find(job.template_name);
-      if (t == templates.end()) continue;
-      Shape& u = used[job.resource];
-      u.millicpus += t->second.shape.millicpus;
-      u.memory_bytes += t->second.shape.memory_bytes;
-      u.gpus += t->second.shape.gpus;
+      if (job.state == JobState::kQueued) continue;
       for (int g : job.gpu_ids) gpus_used[job.resource].insert(g);
     }
+    launch_failed.clear();
 
     // Running and staging jobs first: what they free is placed below.
     for (JobRecord& job : jobs) {
@@ -486,14 +478,18 @@ struct Scheduler::Impl {
         Staging(job);
       }
     }
-    if (!any_queued) return report;
-    // What finished above no longer holds its shape.
-    used.clear();
+    // What finished above no longer holds its shape; what was lost goes
+    // back to the queue and may be placed again now.
+    bool any_queued = false;
+    std::unordered_map<std::string, Shape> used;
+    gpus_used.clear();
     for (const JobRecord& job : jobs) {
+      any_queued |= job.state == JobState::kQueued;
       if (job.state != JobState::kStaging && job.state != JobState::kRunning &&
           job.state != JobState::kPlacing) {
         continue;
       }
+      for (int g : job.gpu_ids) gpus_used[job.resource].insert(g);
       auto t = templates.find(job.template_name);
       if (t == templates.end()) continue;
       Shape& u = used[job.resource];
@@ -501,6 +497,7 @@ struct Scheduler::Impl {
       u.memory_bytes += t->second.shape.memory_bytes;
       u.gpus += t->second.shape.gpus;
     }
+    if (!any_queued) return report;
     PROXIMA_ASSIGN_OR_RETURN(std::vector<QueueRecord> queues, s.compute.ListQueues());
     std::vector<CacheRecord> caches;
     bool needs_data = false;
@@ -512,7 +509,9 @@ struct Scheduler::Impl {
     }
     PlacementView view(res, tmpl, std::move(queues), volumes, caches, used);
     for (JobRecord& job : jobs) {
-      if (job.state == JobState::kQueued) Queued(job, view);
+      // A launch that failed waits for the next pass rather than hammering
+      // the backend.
+      if (job.state == JobState::kQueued && launch_failed.count(job.id) == 0) Queued(job, view);
     }
     return report;
   }
