@@ -186,6 +186,30 @@ TEST_F(HubApiTest, EveryEndpointChecksItsCaller) {
       {"DELETE", "/api/v1/volumes/nfs1/caches/ds/" + commit_id + "?version=1", "", "reader", 200,
        "stranger", 404},
       {"DELETE", "/api/v1/volumes/nfs1", "", "admin", 200, "owner", 403},
+      {"POST", "/api/v1/compute",
+       R"({"name":"site","kind":"slurm","millicpus":8000,"memory_bytes":0,"gpus":2})", "admin", 201,
+       "owner", 403},
+      {"GET", "/api/v1/compute", "", "stranger", 200, "", 0},
+      {"GET", "/api/v1/compute/site", "", "stranger", 200, "", 0},
+      {"POST", "/api/v1/templates", R"({"name":"g1","resource":"site","millicpus":1000})", "admin",
+       201, "owner", 403},
+      {"GET", "/api/v1/templates", "", "stranger", 200, "", 0},
+      {"GET", "/api/v1/templates/g1", "", "stranger", 200, "", 0},
+      {"POST", "/api/v1/queues", R"({"name":"train","templates":["g1"]})", "admin", 201, "owner",
+       403},
+      {"GET", "/api/v1/queues", "", "stranger", 200, "", 0},
+      {"GET", "/api/v1/queues/train", "", "stranger", 200, "", 0},
+      {"POST", "/api/v1/jobs",
+       R"({"command":["true"],"queue":"train","datasets":[{"name":"ds","commit":")" + commit_id +
+           "\"}]}",
+       "reader", 201, "stranger", 404},
+      {"GET", "/api/v1/jobs", "", "stranger", 200, "", 0},
+      {"GET", "/api/v1/jobs/1", "", "reader", 200, "stranger", 404},
+      {"GET", "/api/v1/jobs/1/logs", "", "reader", 200, "stranger", 404},
+      {"POST", "/api/v1/jobs/1/cancel", "", "reader", 200, "stranger", 404},
+      {"DELETE", "/api/v1/queues/train", "", "admin", 200, "owner", 403},
+      {"DELETE", "/api/v1/templates/g1", "", "admin", 200, "owner", 403},
+      {"DELETE", "/api/v1/compute/site", "", "admin", 200, "owner", 403},
       {"GET", "/api/v1/users", "", "admin", 200, "owner", 403},
       {"POST", "/api/v1/users", R"({"name":"newbie"})", "admin", 201, "owner", 403},
       {"GET", "/api/v1/users/reader", "", "reader", 200, "owner", 404},
@@ -304,6 +328,83 @@ TEST_F(HubApiTest, CacheRowsMoveByCompareAndSwapAndStayInvisibleToStrangers) {
   EXPECT_EQ(Call(tokens_["reader"], "DELETE", path + "?version=1").first, 412) << "stale version";
   EXPECT_EQ(Call(tokens_["reader"], "DELETE", path + "?version=x").first, 400);
   EXPECT_EQ(Call(tokens_["reader"], "DELETE", path + "?version=2").first, 200);
+}
+
+TEST_F(HubApiTest, JobsAreTheirOwnersAndOnlyTheSchedulerMovesThem) {
+  ASSERT_EQ(Call(admin_, "POST", "/api/v1/compute",
+                 R"({"name":"site","kind":"local","millicpus":2000,"memory_bytes":0,"gpus":0})")
+                .first,
+            201);
+  ASSERT_EQ(Call(admin_, "POST", "/api/v1/templates",
+                 R"({"name":"t","resource":"site","millicpus":1000})")
+                .first,
+            201);
+  ASSERT_EQ(Call(admin_, "POST", "/api/v1/queues", R"({"name":"default","templates":["t"]})").first,
+            201);
+  // No queue and no template: the default queue.
+  auto [s1, b1] = Call(tokens_["reader"], "POST", "/api/v1/jobs", R"({"command":["echo","hi"]})");
+  ASSERT_EQ(s1, 201) << b1;
+  json job = json::parse(b1);
+  EXPECT_EQ(job["owner"], "reader");
+  EXPECT_EQ(job["spec"]["queue"], "default");
+  EXPECT_EQ(job["state"], "queued");
+  std::string path = "/api/v1/jobs/" + std::to_string(job["id"].get<int64_t>());
+  ASSERT_EQ(Call(tokens_["writer"], "POST", "/api/v1/jobs", R"({"command":["x"]})").first, 201);
+
+  // Each sees its own; an admin sees all, and may filter by owner.
+  auto [sl, bl] = Call(tokens_["reader"], "GET", "/api/v1/jobs");
+  ASSERT_EQ(sl, 200);
+  EXPECT_EQ(json::parse(bl)["items"].size(), 1u);
+  EXPECT_EQ(json::parse(Call(admin_, "GET", "/api/v1/jobs").second)["items"].size(), 2u);
+  EXPECT_EQ(json::parse(Call(admin_, "GET", "/api/v1/jobs?owner=writer").second)["items"].size(),
+            1u);
+  EXPECT_EQ(Call(tokens_["reader"], "GET", "/api/v1/jobs?owner=writer").first, 403);
+  EXPECT_EQ(Call(tokens_["writer"], "GET", path).first, 404);
+  EXPECT_EQ(Call(tokens_["reader"], "GET", "/api/v1/jobs?state=queued,bogus").first, 400);
+  EXPECT_EQ(json::parse(Call(admin_, "GET", "/api/v1/jobs?state=running").second)["items"].size(),
+            0u);
+
+  // A client may not move a job; it may ask to cancel it.
+  json moved = json::parse(Call(tokens_["reader"], "GET", path).second);
+  moved["state"] = "succeeded";
+  auto [sm, bm] = Call(tokens_["reader"], "PUT", path, moved.dump());
+  EXPECT_EQ(sm, 403) << bm;
+  json cancel = json::parse(Call(tokens_["reader"], "GET", path).second);
+  cancel["cancel_requested"] = true;
+  auto [sc, bc] = Call(tokens_["reader"], "PUT", path, cancel.dump());
+  EXPECT_EQ(sc, 200) << bc;
+  EXPECT_EQ(Call(tokens_["reader"], "PUT", path, cancel.dump()).first, 412) << "stale version";
+  EXPECT_TRUE(json::parse(Call(tokens_["reader"], "GET", path).second)["cancel_requested"]);
+
+  // Bad submissions say what is wrong.
+  std::vector<std::pair<std::string, std::string>> bad = {
+      {R"({"command":[]})", "command"},
+      {R"({"command":"ls"})", "command"},
+      {R"({"command":["ls"],"queue":"nope"})", "nope"},
+      {R"({"command":["ls"],"template":"nope"})", "nope"},
+      {R"({"command":["ls"],"queue":"default","template":"t"})", "not both"},
+      {R"({"command":["ls"],"env":[{"name":"1X","value":"v"}]})", "1X"},
+      {R"({"command":["ls"],"datasets":[{"name":"ds","commit":"abc"}]})", "64 hex"},
+      {R"({"command":["ls"],"timeout_ns":-5})", "timeout_ns"},
+      {R"({"command":["ls"],"max_retries":1000})", "max_retries"},
+      {R"({"command":["ls"],"workdir":"rel/dir"})", "absolute"},
+      {"not json", "JSON"},
+  };
+  for (const auto& [body, word] : bad) {
+    auto [s, b] = Call(tokens_["reader"], "POST", "/api/v1/jobs", body);
+    EXPECT_TRUE(s == 400 || s == 404) << body << " -> " << s << " " << b;
+    EXPECT_NE(b.find(word), std::string::npos) << body << " -> " << b;
+  }
+  EXPECT_EQ(Call(admin_, "POST", "/api/v1/compute", R"({"name":"k","kind":"kubernetes"})").first,
+            400);
+  EXPECT_EQ(Call(admin_, "POST", "/api/v1/compute", R"({"name":"a/b","kind":"local"})").first, 400);
+  EXPECT_EQ(Call(admin_, "POST", "/api/v1/queues", R"({"name":"q2","templates":["t","t"]})").first,
+            400);
+  EXPECT_EQ(Call(admin_, "POST", "/api/v1/templates",
+                 R"({"name":"t2","resource":"nowhere","millicpus":1000})")
+                .first,
+            404);
+  EXPECT_EQ(Call(admin_, "DELETE", "/api/v1/compute/site").first, 412) << "its template uses it";
 }
 
 TEST_F(HubApiTest, AGrantChangeReachesObjectAccessAtOnce) {

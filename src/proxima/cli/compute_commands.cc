@@ -50,7 +50,7 @@ Result<Shape> ShapeOf(const ComputeArgs& a, const char* what) {
 int Print(CommandContext& ctx, const std::string& encoded, const std::string& text) {
   if (ctx.json) {
     std::printf("%s\n", json::parse(encoded).dump(2).c_str());
-  } else {
+  } else if (!ctx.quiet) {
     std::printf("%s", text.c_str());
   }
   return 0;

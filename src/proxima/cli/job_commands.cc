@@ -308,7 +308,9 @@ int CmdRun(CommandContext& ctx, const JobArgs& a) {
       for (int i = 0; i < 100; ++i) {
         IgnoreError(local->scheduler->RunOnce().status());
         Result<JobRecord> now = ctx.compute().GetJob(created->id);
-        if (!now.ok() || now->state != JobState::kQueued) break;
+        // Placed, or waiting for room (it says so): the next command of
+        // this machine, or a server, takes it from there.
+        if (!now.ok() || now->state != JobState::kQueued || !now->placement.empty()) break;
         ctx.env.clock->SleepFor(20'000'000);
       }
     }
