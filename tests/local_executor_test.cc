@@ -15,11 +15,11 @@
 namespace proxima {
 namespace {
 
-std::string ProximaBinary() {
+std::string BinDir() {
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
   std::string self(buf, n > 0 ? static_cast<size_t>(n) : 0);
-  return self.substr(0, self.rfind('/')) + "/proxima";
+  return self.substr(0, self.rfind('/'));
 }
 
 class LocalExecutorTest : public ::testing::Test {
@@ -29,7 +29,8 @@ class LocalExecutorTest : public ::testing::Test {
   std::unique_ptr<Executor> Make(int64_t grace_ns = 5'000'000'000) {
     LocalExecutorOptions o;
     o.root = tmp_.path() + "/jobs";
-    o.self_exe = ProximaBinary();
+    o.supervisor = BinDir() + "/proxima-supervise";
+    o.self_exe = BinDir() + "/proxima";
     o.kill_grace_ns = grace_ns;
     return MakeLocalExecutor(o);
   }
@@ -156,6 +157,16 @@ TEST_F(LocalExecutorTest, RefusesHandlesThatAreNotItsOwn) {
   for (const char* bad : {"../../etc", "1/../2", "", "1/", "/1/2", "a/b"}) {
     EXPECT_EQ(executor_->Poll(bad).status().code(), StatusCode::kInvalidArgument) << bad;
   }
+}
+
+TEST_F(LocalExecutorTest, TheProximaBinaryCanSuperviseToo) {
+  LocalExecutorOptions o;
+  o.root = tmp_.path() + "/jobs";
+  o.self_exe = BinDir() + "/proxima";  // no supervisor: `proxima __supervise`
+  auto ex = MakeLocalExecutor(o);
+  auto h = ex->Launch(Spec(8, {"sh", "-c", "exit 9"}));
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(WaitForEnd(*ex, *h).exit_code, 9);
 }
 
 TEST(LocalMachineShape, CountsCpusAndMemory) {

@@ -1,10 +1,13 @@
 #include "proxima/adapters/local_executor.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,9 +15,11 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "proxima/base/file_util.h"
 
@@ -52,7 +57,21 @@ bool SupervisorAlive(pid_t pid, const std::string& dir) {
 
 class LocalExecutor : public Executor {
  public:
-  explicit LocalExecutor(LocalExecutorOptions o) : o_(std::move(o)) {}
+  explicit LocalExecutor(LocalExecutorOptions o) : o_(std::move(o)) {
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    reaper_ = std::thread([this] { ReapLoop(); });
+  }
+  ~LocalExecutor() override {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    uint64_t one = 1;
+    IgnoreError(WriteAll(wake_fd_, std::string_view(reinterpret_cast<char*>(&one), 8), "eventfd"));
+    reaper_.join();
+    for (auto& [pid, fd] : children_) ::close(fd);
+    ::close(wake_fd_);
+  }
 
   Result<std::string> Launch(const LaunchSpec& spec) override {
     std::string job_dir = o_.root + "/" + std::to_string(spec.job_id);
@@ -106,20 +125,29 @@ class LocalExecutor : public Executor {
     posix_spawnattr_setsigdefault(&attr, &defaults);
     posix_spawnattr_setflags(&attr,
                              POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    std::string arg0 = "proxima";
+    bool own = !o_.supervisor.empty();
+    std::string program = own ? o_.supervisor : o_.self_exe;
+    std::string arg0 = own ? "proxima-supervise" : "proxima";
     std::string arg1 = "__supervise";
-    char* argv[] = {arg0.data(), arg1.data(), dir.data(), nullptr};
+    char* argv_self[] = {arg0.data(), arg1.data(), dir.data(), nullptr};
+    char* argv_own[] = {arg0.data(), dir.data(), nullptr};
     pid_t pid = 0;
-    int rc = posix_spawn(&pid, o_.self_exe.c_str(), &actions, &attr, argv, environ);
+    int rc =
+        posix_spawn(&pid, program.c_str(), &actions, &attr, own ? argv_own : argv_self, environ);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
-      return ErrnoStatus(
-          rc, "cannot start the supervisor of job " + handle + " ('" + o_.self_exe + "')");
+      return ErrnoStatus(rc,
+                         "cannot start the supervisor of job " + handle + " ('" + program + "')");
     }
     PROXIMA_RETURN_IF_ERROR(WriteFileAtomic(dir + "/supervisor.pid", std::to_string(pid)));
-    std::lock_guard lock(mu_);
-    children_.insert(pid);
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    {
+      std::lock_guard lock(mu_);
+      children_[pid] = pidfd;  // -1 (no pidfd): reaped by Poll
+    }
+    uint64_t one = 1;
+    IgnoreError(WriteAll(wake_fd_, std::string_view(reinterpret_cast<char*>(&one), 8), "eventfd"));
     return handle;
   }
 
@@ -198,57 +226,53 @@ class LocalExecutor : public Executor {
   }
 
   // Collects the supervisors this process started that have ended (they
-  // are its children until then).
-  void Reap() {
+  // are its children until then); true when one had.
+  bool Reap() {
     std::lock_guard lock(mu_);
+    bool any = false;
     for (auto it = children_.begin(); it != children_.end();) {
       int status = 0;
-      pid_t r = ::waitpid(*it, &status, WNOHANG);
-      it = (r == *it || (r < 0 && errno == ECHILD)) ? children_.erase(it) : std::next(it);
+      pid_t r = ::waitpid(it->first, &status, WNOHANG);
+      if (r == it->first || (r < 0 && errno == ECHILD)) {
+        if (it->second >= 0) ::close(it->second);
+        it = children_.erase(it);
+        any = true;
+      } else {
+        ++it;
+      }
+    }
+    return any;
+  }
+
+  // Waits for supervisors to end (their pidfds become readable), reaps
+  // them, and tells the scheduler.
+  void ReapLoop() {
+    for (;;) {
+      std::vector<struct pollfd> fds = {{wake_fd_, POLLIN, 0}};
+      {
+        std::lock_guard lock(mu_);
+        if (stop_) return;
+        for (const auto& [pid, fd] : children_) {
+          if (fd >= 0) fds.push_back({fd, POLLIN, 0});
+        }
+      }
+      if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) return;
+      if (fds[0].revents & POLLIN) {
+        uint64_t n;
+        ssize_t ignored = ::read(wake_fd_, &n, sizeof(n));
+        (void)ignored;
+      }
+      if (Reap() && o_.on_exit) o_.on_exit();
     }
   }
 
   LocalExecutorOptions o_;
   std::mutex mu_;
-  std::set<pid_t> children_;
+  std::map<pid_t, int> children_;  // supervisor -> its pidfd
+  bool stop_ = false;
+  int wake_fd_ = -1;
+  std::thread reaper_;
 };
-
-// ---- the supervisor ----
-
-std::vector<std::string> ContainerCommand(const Json& spec) {
-  std::vector<std::string> argv = {spec.value("engine", "podman"),
-                                   "run",
-                                   "--rm",
-                                   "--name",
-                                   spec.value("name", "proxima-job"),
-                                   "--network",
-                                   spec.value("network", "host"),
-                                   "-v",
-                                   spec.value("output", "") + ":/output",
-                                   "-w",
-                                   "/output"};
-  for (const Json& d : spec["datasets"]) {
-    argv.push_back("-v");
-    argv.push_back(d[1].get<std::string>() + ":/data/" + d[0].get<std::string>() + ":ro");
-  }
-  for (const Json& e : spec["env"]) {
-    std::string name = e[0].get<std::string>();
-    std::string value = e[1].get<std::string>();
-    // Inside the container the datasets are at /data/<name>.
-    for (const Json& d : spec["datasets"]) {
-      if (value == d[1].get<std::string>()) value = "/data/" + d[0].get<std::string>();
-    }
-    argv.push_back("-e");
-    argv.push_back(name + "=" + value);
-  }
-  argv.push_back(spec.value("image", ""));
-  for (const Json& c : spec["command"]) argv.push_back(c.get<std::string>());
-  return argv;
-}
-
-Status RecordExit(const std::string& dir, int code, const std::string& reason) {
-  return WriteFileAtomic(dir + "/exit", std::to_string(code) + "\n" + reason + "\n");
-}
 
 }  // namespace
 
@@ -275,102 +299,6 @@ Shape LocalMachineShape() {
 
 std::unique_ptr<Executor> MakeLocalExecutor(LocalExecutorOptions options) {
   return std::make_unique<LocalExecutor>(std::move(options));
-}
-
-int SuperviseAttempt(const std::string& dir) {
-  Result<std::string> text = ReadFile(dir + "/spec.json");
-  Json spec = text.ok() ? Json::parse(*text, nullptr, false) : Json();
-  if (spec.is_discarded() || !spec.is_object() || !spec["command"].is_array() ||
-      spec["command"].empty()) {
-    IgnoreError(RecordExit(dir, 127, "the attempt's spec.json is missing or damaged"));
-    return 1;
-  }
-  std::vector<std::string> argv;
-  bool container = !spec.value("image", "").empty();
-  if (container) {
-    argv = ContainerCommand(spec);
-  } else {
-    for (const Json& c : spec["command"]) argv.push_back(c.get<std::string>());
-    for (const Json& e : spec["env"]) {
-      ::setenv(e[0].get<std::string>().c_str(), e[1].get<std::string>().c_str(), 1);
-    }
-  }
-  std::vector<char*> args;
-  for (std::string& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  std::string workdir = container ? spec.value("output", "/") : spec.value("workdir", "/");
-  int64_t grace_ns = spec.value("kill_grace_ns", int64_t{10'000'000'000});
-
-  sigset_t watched;
-  sigemptyset(&watched);
-  sigaddset(&watched, SIGTERM);
-  sigaddset(&watched, SIGINT);
-  sigaddset(&watched, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &watched, nullptr);
-
-  int log = ::open((dir + "/log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log < 0) {
-    IgnoreError(RecordExit(dir, 127, std::string("cannot open the log: ") + std::strerror(errno)));
-    return 1;
-  }
-  pid_t child = ::fork();
-  if (child < 0) {
-    IgnoreError(RecordExit(dir, 127, std::string("cannot fork: ") + std::strerror(errno)));
-    return 1;
-  }
-  if (child == 0) {
-    sigprocmask(SIG_UNBLOCK, &watched, nullptr);
-    ::setpgid(0, 0);
-    ::dup2(log, 1);
-    ::dup2(log, 2);
-    if (::chdir(workdir.c_str()) != 0) {
-      std::string msg = "proxima: cannot enter the job's folder '" + workdir +
-                        "': " + std::strerror(errno) + "\n";
-      IgnoreError(WriteAll(2, msg, "log"));
-      ::_exit(127);
-    }
-    ::execvp(args[0], args.data());
-    std::string msg = "proxima: cannot run '" + argv[0] + "': " + std::strerror(errno) + "\n";
-    IgnoreError(WriteAll(2, msg, "log"));
-    ::_exit(127);
-  }
-  ::setpgid(child, child);  // also here, so that a kill right away finds the group
-  ::close(log);
-  IgnoreError(WriteFileAtomic(dir + "/child.pid", std::to_string(child)));
-
-  bool cancelled = false;
-  int64_t kill_at_ns = 0;  // monotonic; 0: no SIGKILL due
-  int status = 0;
-  for (;;) {
-    pid_t r = ::waitpid(child, &status, WNOHANG);
-    if (r == child) break;
-    struct timespec wait = {1, 0};
-    if (kill_at_ns != 0) {
-      struct timespec now;
-      clock_gettime(CLOCK_MONOTONIC, &now);
-      int64_t left = kill_at_ns - (now.tv_sec * 1'000'000'000 + now.tv_nsec);
-      if (left <= 0) {
-        ::kill(-child, SIGKILL);
-        kill_at_ns = 0;
-      } else if (left < 1'000'000'000) {
-        wait = {0, static_cast<long>(left)};
-      }
-    }
-    siginfo_t info;
-    int sig = sigtimedwait(&watched, &info, &wait);
-    if (sig == SIGTERM || sig == SIGINT) {
-      if (!cancelled) {
-        cancelled = true;
-        ::kill(-child, SIGTERM);
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        kill_at_ns = now.tv_sec * 1'000'000'000 + now.tv_nsec + grace_ns;
-      }
-    }
-  }
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  Status st = RecordExit(dir, code, cancelled ? "cancelled" : "");
-  return st.ok() ? 0 : 1;
 }
 
 }  // namespace proxima

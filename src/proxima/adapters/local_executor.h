@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -12,7 +13,10 @@ struct LocalExecutorOptions {
   // Attempts live in <root>/<job>/<attempt>/ (spec.json, log, pid files and
   // the exit record); a job's /output is <root>/<job>/output.
   std::string root;
-  // This program: attempts run under `<self_exe> __supervise <dir>`.
+  // What supervises each attempt: `proxima-supervise` (a small program
+  // beside this one: it starts in a millisecond, where this program's
+  // dynamic loading takes ten) or, when empty, `<self_exe> __supervise`.
+  std::string supervisor;
   std::string self_exe = "/proc/self/exe";
   // A cancelled attempt gets SIGTERM, then SIGKILL after this long.
   int64_t kill_grace_ns = int64_t{10} * 1'000'000'000;
@@ -20,6 +24,9 @@ struct LocalExecutorOptions {
   // "host").
   std::string container_engine = "podman";
   std::string container_network = "host";
+  // Called (from the executor's own thread) when an attempt it started
+  // ends, so that the scheduler looks at once instead of at its next tick.
+  std::function<void()> on_exit;
 };
 
 // The `local` executor: each attempt is a process group on this machine,
@@ -35,10 +42,5 @@ std::unique_ptr<Executor> MakeLocalExecutor(LocalExecutorOptions options);
 // and its NVIDIA GPUs (the /dev/nvidiaN devices), unless PROXIMA_GPUS says
 // how many to offer.
 Shape LocalMachineShape();
-
-// `proxima __supervise DIR`: runs the attempt that DIR/spec.json describes,
-// forwards SIGTERM to it (SIGKILL after the grace period), and writes
-// DIR/exit. Returns the process's exit code (0 once the exit is recorded).
-int SuperviseAttempt(const std::string& dir);
 
 }  // namespace proxima

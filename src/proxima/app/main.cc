@@ -1,6 +1,7 @@
 // The composition root: the only place that names concrete adapters.
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -9,6 +10,7 @@
 
 #include "proxima/adapters/hub_client.h"
 #include "proxima/adapters/hub_stores.h"
+#include "proxima/adapters/job_supervisor.h"
 #include "proxima/adapters/local_executor.h"
 #include "proxima/adapters/local_object_store.h"
 #include "proxima/adapters/retrying_object_store.h"
@@ -25,6 +27,16 @@ namespace {
 
 using proxima::Result;
 using proxima::Status;
+
+// proxima-supervise beside this program, or "" (then `proxima __supervise`).
+std::string SupervisorBeside() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "";
+  std::string self(buf, static_cast<size_t>(n));
+  std::string path = self.substr(0, self.rfind('/') + 1) + "proxima-supervise";
+  return ::access(path.c_str(), X_OK) == 0 ? path : "";
+}
 
 std::string HomeDir() {
   if (const char* h = std::getenv("PROXIMA_HOME"); h && *h) return h;
@@ -136,13 +148,23 @@ int RunServer(const proxima::ServerArgs& args, const std::string& home, proxima:
                          *settings, clock);
   if (!store.ok()) return fail(store.status());
 
-  auto local = proxima::MakeLocalExecutor({home + "/jobs"});
+  // The local executor wakes the scheduler when an attempt ends; the
+  // server exists only below, hence the indirection.
+  std::atomic<proxima::HubServer*> serving{nullptr};
+  proxima::LocalExecutorOptions local_options;
+  local_options.root = home + "/jobs";
+  local_options.supervisor = SupervisorBeside();
+  local_options.on_exit = [&serving] {
+    if (proxima::HubServer* s = serving.load()) s->WakeScheduler();
+  };
+  auto local = proxima::MakeLocalExecutor(local_options);
   config->options.executor_for = [&local](const proxima::ResourceRecord& r) {
     return r.kind == proxima::ResourceKind::kLocal ? local.get() : nullptr;
   };
   config->options.jobs_dir = home + "/jobs";
   config->options.local_capacity = proxima::LocalMachineShape();
   proxima::HubServer server(catalog->get(), store->get(), clock, config->options);
+  serving = &server;
   const char* admin_token = std::getenv("PROXIMA_ADMIN_TOKEN");
   std::string new_admin_token;
   if (Status s = server.Start(admin_token ? admin_token : "", &new_admin_token); !s.ok()) {
@@ -160,6 +182,8 @@ int RunServer(const proxima::ServerArgs& args, const std::string& home, proxima:
                  new_admin_token.c_str());
   }
   Status served = proxima::ServeUntilSignalled(server);
+  serving = nullptr;
+  local.reset();  // joins its thread, which may be waking the server right now
   if (!served.ok()) return fail(served);
   std::fprintf(stderr, "proxima server: stopped\n");
   return 0;
@@ -223,7 +247,12 @@ int main(int argc, char** argv) {
   std::unique_ptr<proxima::Executor> local_executor;
   env.executor_for = [&](const proxima::ResourceRecord& r) -> proxima::Executor* {
     if (r.kind != proxima::ResourceKind::kLocal) return nullptr;
-    if (!local_executor) local_executor = proxima::MakeLocalExecutor({env.home + "/jobs"});
+    if (!local_executor) {
+      proxima::LocalExecutorOptions options;
+      options.root = env.home + "/jobs";
+      options.supervisor = SupervisorBeside();
+      local_executor = proxima::MakeLocalExecutor(options);
+    }
     return local_executor.get();
   };
   env.local_capacity = proxima::LocalMachineShape();

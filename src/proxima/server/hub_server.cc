@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <ctime>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 #include "proxima/server/api.h"
@@ -72,7 +73,8 @@ struct HubServer::Impl {
   std::unique_ptr<Repository> repo;
   std::unique_ptr<httplib::Server> http;
   std::unique_ptr<CacheJanitorThread> janitor;
-  std::unique_ptr<SchedulerThread> scheduler;
+  std::unique_ptr<SchedulerThread> scheduler;  // set and reset under scheduler_mu
+  std::mutex scheduler_mu;
   std::function<int()> listening_socket;
   std::string request_prefix = RandomHex(3);
   std::atomic<uint64_t> request_counter{0};
@@ -258,17 +260,29 @@ Status HubServer::Serve() {
                                *m.hub.clock,   m.options.executor_for, m.options.log};
     SchedulerOptions options;
     options.jobs_dir = m.options.jobs_dir;
-    m.scheduler = std::make_unique<SchedulerThread>(services, options, m.options.scheduler_idle_ns);
+    {
+      std::lock_guard lock(m.scheduler_mu);
+      m.scheduler =
+          std::make_unique<SchedulerThread>(services, options, m.options.scheduler_idle_ns);
+    }
     m.hub.wake_scheduler = [scheduler = m.scheduler.get()] { scheduler->Wake(); };
   }
   bool listened = impl_->http->listen_after_bind();
   impl_->hub.wake_scheduler = nullptr;
-  impl_->scheduler.reset();
+  {
+    std::lock_guard lock(impl_->scheduler_mu);
+    impl_->scheduler.reset();
+  }
   impl_->janitor.reset();
   if (!listened) {
     return Status::Internal("the HTTP server stopped with an error");
   }
   return Status::Ok();
+}
+
+void HubServer::WakeScheduler() {
+  std::lock_guard lock(impl_->scheduler_mu);
+  if (impl_->scheduler) impl_->scheduler->Wake();
 }
 
 void HubServer::Stop() {

@@ -62,6 +62,9 @@ class HubServer {
   Status Serve();
   // Thread-safe and async-signal-unsafe: call from a normal thread.
   void Stop();
+  // Asks the scheduler for a pass now (an executor saw an attempt end).
+  // Thread-safe; does nothing before Serve() or without a scheduler.
+  void WakeScheduler();
 
  private:
   struct Impl;
