@@ -1,5 +1,7 @@
 #include "proxima/adapters/local_executor.h"
 
+#include "proxima/adapters/job_supervisor.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -74,35 +76,9 @@ class LocalExecutor : public Executor {
   }
 
   Result<std::string> Launch(const LaunchSpec& spec) override {
-    std::string job_dir = o_.root + "/" + std::to_string(spec.job_id);
     std::string handle = std::to_string(spec.job_id) + "/" + std::to_string(spec.attempt);
-    std::string dir = o_.root + "/" + handle;
-    std::string output = job_dir + "/output";
-    PROXIMA_RETURN_IF_ERROR(MakeDirs(dir));
-    PROXIMA_RETURN_IF_ERROR(MakeDirs(output));
-    Json env = Json::array();
-    for (const auto& [k, v] : spec.env) env.push_back({k, v});
-    if (!spec.gpu_ids.empty()) {
-      std::string ids;
-      for (int g : spec.gpu_ids) ids += (ids.empty() ? "" : ",") + std::to_string(g);
-      env.push_back({"CUDA_VISIBLE_DEVICES", ids});
-    }
-    env.push_back({"PROXIMA_OUTPUT", spec.image.empty() ? output : "/output"});
-    Json datasets = Json::array();
-    for (const auto& [name, path] : spec.datasets) datasets.push_back({name, path});
-    Json j = {
-        {"command", spec.command},
-        {"env", env},
-        {"datasets", datasets},
-        {"image", spec.image},
-        {"workdir", spec.workdir.empty() ? output : spec.workdir},
-        {"output", output},
-        {"name", "proxima-job-" + std::to_string(spec.job_id) + "-" + std::to_string(spec.attempt)},
-        {"engine", o_.container_engine},
-        {"network", o_.container_network},
-        {"kill_grace_ns", o_.kill_grace_ns}};
-    PROXIMA_RETURN_IF_ERROR(WriteFileAtomic(dir + "/spec.json", j.dump()));
-    ::unlink((dir + "/exit").c_str());  // a relaunch of the same attempt starts afresh
+    AttemptSettings settings{o_.container_engine, o_.container_network, o_.kill_grace_ns};
+    PROXIMA_ASSIGN_OR_RETURN(std::string dir, PrepareAttempt(o_.root, spec, settings));
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -155,13 +131,13 @@ class LocalExecutor : public Executor {
     PROXIMA_ASSIGN_OR_RETURN(std::string dir, Dir(handle));
     Reap();
     Execution e;
-    if (ReadExit(dir, &e)) return e;
+    if (ReadAttemptExit(dir, &e)) return e;
     pid_t pid = ReadPid(dir + "/supervisor.pid");
     if (SupervisorAlive(pid, dir)) {
       e.phase = Execution::Phase::kRunning;
       return e;
     }
-    if (ReadExit(dir, &e)) return e;  // it finished between the two looks
+    if (ReadAttemptExit(dir, &e)) return e;  // it finished between the two looks
     e.phase = Execution::Phase::kLost;
     e.reason = "its supervisor (pid " + std::to_string(pid) +
                ") stopped without recording an exit: killed, or the machine restarted";
@@ -183,18 +159,7 @@ class LocalExecutor : public Executor {
   Result<std::string> ReadLog(const std::string& handle, uint64_t offset,
                               size_t max_bytes) override {
     PROXIMA_ASSIGN_OR_RETURN(std::string dir, Dir(handle));
-    int fd = ::open((dir + "/log").c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) return std::string();
-      return ErrnoStatus(errno, "cannot read the log of job " + handle);
-    }
-    std::string out(max_bytes, '\0');
-    ssize_t n = ::pread(fd, out.data(), out.size(), static_cast<off_t>(offset));
-    int err = errno;
-    ::close(fd);
-    if (n < 0) return ErrnoStatus(err, "cannot read the log of job " + handle);
-    out.resize(static_cast<size_t>(n));
-    return out;
+    return ReadAttemptLog(dir, offset, max_bytes);
   }
 
   Status Forget(const std::string& handle) override {
@@ -210,19 +175,6 @@ class LocalExecutor : public Executor {
       return Status::InvalidArgument("'" + handle + "' is not a local job handle (JOB/ATTEMPT)");
     }
     return o_.root + "/" + handle;
-  }
-
-  static bool ReadExit(const std::string& dir, Execution* e) {
-    Result<std::string> text = ReadFile(dir + "/exit");
-    if (!text.ok()) return false;
-    e->phase = Execution::Phase::kExited;
-    e->exit_code = std::atoi(text->c_str());
-    size_t nl = text->find('\n');
-    if (nl != std::string::npos) {
-      e->reason = text->substr(nl + 1);
-      while (!e->reason.empty() && e->reason.back() == '\n') e->reason.pop_back();
-    }
-    return true;
   }
 
   // Collects the supervisors this process started that have ended (they

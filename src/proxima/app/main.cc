@@ -17,6 +17,7 @@
 #include "proxima/adapters/s3_object_store.h"
 #include "proxima/adapters/sql_catalog.h"
 #include "proxima/adapters/system_clock.h"
+#include "proxima/app/executors.h"
 #include "proxima/app/server_config.h"
 #include "proxima/app/settings.h"
 #include "proxima/base/file_util.h"
@@ -27,16 +28,6 @@ namespace {
 
 using proxima::Result;
 using proxima::Status;
-
-// proxima-supervise beside this program, or "" (then `proxima __supervise`).
-std::string SupervisorBeside() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return "";
-  std::string self(buf, static_cast<size_t>(n));
-  std::string path = self.substr(0, self.rfind('/') + 1) + "proxima-supervise";
-  return ::access(path.c_str(), X_OK) == 0 ? path : "";
-}
 
 std::string HomeDir() {
   if (const char* h = std::getenv("PROXIMA_HOME"); h && *h) return h;
@@ -151,15 +142,11 @@ int RunServer(const proxima::ServerArgs& args, const std::string& home, proxima:
   // The local executor wakes the scheduler when an attempt ends; the
   // server exists only below, hence the indirection.
   std::atomic<proxima::HubServer*> serving{nullptr};
-  proxima::LocalExecutorOptions local_options;
-  local_options.root = home + "/jobs";
-  local_options.supervisor = SupervisorBeside();
-  local_options.on_exit = [&serving] {
+  auto executors = std::make_unique<proxima::Executors>(home + "/jobs", [&serving] {
     if (proxima::HubServer* s = serving.load()) s->WakeScheduler();
-  };
-  auto local = proxima::MakeLocalExecutor(local_options);
-  config->options.executor_for = [&local](const proxima::ResourceRecord& r) {
-    return r.kind == proxima::ResourceKind::kLocal ? local.get() : nullptr;
+  });
+  config->options.executor_for = [&executors](const proxima::ResourceRecord& r) {
+    return executors->For(r);
   };
   config->options.jobs_dir = home + "/jobs";
   config->options.local_capacity = proxima::LocalMachineShape();
@@ -183,7 +170,7 @@ int RunServer(const proxima::ServerArgs& args, const std::string& home, proxima:
   }
   Status served = proxima::ServeUntilSignalled(server);
   serving = nullptr;
-  local.reset();  // joins its thread, which may be waking the server right now
+  executors.reset();  // joins their threads, which may be waking the server right now
   if (!served.ok()) return fail(served);
   std::fprintf(stderr, "proxima server: stopped\n");
   return 0;
@@ -244,16 +231,10 @@ int main(int argc, char** argv) {
         auto catalog, proxima::OpenSqliteCatalog(env.home + "/catalog.db", clock.NowUnixNanos()));
     return std::unique_ptr<proxima::ComputeCatalog>(std::move(catalog));
   };
-  std::unique_ptr<proxima::Executor> local_executor;
+  std::unique_ptr<proxima::Executors> executors;
   env.executor_for = [&](const proxima::ResourceRecord& r) -> proxima::Executor* {
-    if (r.kind != proxima::ResourceKind::kLocal) return nullptr;
-    if (!local_executor) {
-      proxima::LocalExecutorOptions options;
-      options.root = env.home + "/jobs";
-      options.supervisor = SupervisorBeside();
-      local_executor = proxima::MakeLocalExecutor(options);
-    }
-    return local_executor.get();
+    if (!executors) executors = std::make_unique<proxima::Executors>(env.home + "/jobs", nullptr);
+    return executors->For(r);
   };
   env.local_capacity = proxima::LocalMachineShape();
   env.uses_hub = [&]() -> Result<bool> {
