@@ -264,21 +264,34 @@ Status SqlComputeCatalog::DeleteQueue(std::string_view name) {
   return r.affected == 1 ? Status::Ok() : Unknown("queue", name, "proxima queue ls");
 }
 
-Result<std::vector<JobRecord>> SqlComputeCatalog::Jobs(const SqlRows& rows) {
+Result<std::vector<JobRecord>> SqlComputeCatalog::Jobs(const SqlRows& rows, bool prune_specs) {
   std::vector<JobRecord> out;
   out.reserve(rows.rows.size());
+  std::lock_guard lock(specs_mu_);
+  std::unordered_map<int64_t, JobSpec> kept;
   for (size_t i = 0; i < rows.rows.size(); ++i) {
     JobRecord j;
     j.id = rows.Int(i, 0);
     j.owner = rows.Text(i, 1);
-    Result<JobSpec> spec = DecodeJobSpec(rows.Text(i, 2));
     auto state = ParseJobState(rows.Text(i, 3));
     auto failure = ParseJobFailure(rows.Text(i, 4));
-    if (!spec.ok() || !state || !failure) {
+    auto cached = specs_.find(j.id);
+    if (cached != specs_.end()) {
+      j.spec = cached->second;
+    } else {
+      Result<JobSpec> spec = DecodeJobSpec(rows.Text(i, 2));
+      if (!spec.ok()) state.reset();
+      if (spec.ok()) j.spec = std::move(*spec);
+    }
+    if (!state || !failure) {
       return Status::Corruption("catalog " + compute_db_->Describe() + ": job " +
                                 std::to_string(j.id) + " is damaged");
     }
-    j.spec = std::move(*spec);
+    if (prune_specs) {
+      kept.emplace(j.id, j.spec);
+    } else if (cached == specs_.end() && !JobIsFinished(*state)) {
+      specs_.emplace(j.id, j.spec);
+    }
     j.state = *state;
     j.failure = *failure;
     j.reason = rows.Text(i, 5);
@@ -296,6 +309,7 @@ Result<std::vector<JobRecord>> SqlComputeCatalog::Jobs(const SqlRows& rows) {
     j.version = rows.Int(i, 17);
     out.push_back(std::move(j));
   }
+  if (prune_specs) specs_.swap(kept);
   return out;
 }
 
@@ -356,7 +370,7 @@ Result<std::vector<JobRecord>> SqlComputeCatalog::ListActiveJobs() {
                                 "FROM jobs WHERE state IN ('queued', 'placing', 'staging', "
                                 "'running') ORDER BY id"),
                          {}));
-  return Jobs(rows);
+  return Jobs(rows, /*prune_specs=*/true);
 }
 
 Result<int64_t> SqlComputeCatalog::PutJob(const JobRecord& job) {

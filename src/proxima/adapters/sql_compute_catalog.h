@@ -1,7 +1,9 @@
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "proxima/adapters/sql_cache_catalog.h"
@@ -37,8 +39,13 @@ class SqlComputeCatalog : public SqlCacheCatalog {
   Result<int64_t> PutJob(const JobRecord& job) override;
 
  private:
-  Result<std::vector<JobRecord>> Jobs(const SqlRows& rows);
+  Result<std::vector<JobRecord>> Jobs(const SqlRows& rows, bool prune_specs = false);
   SqlDatabase* compute_db_;
+  // Decoded specs of active jobs, by id: a spec never changes, and the
+  // scheduler reads every active job on every pass. Pruned to the active
+  // jobs by each ListActiveJobs.
+  std::mutex specs_mu_;
+  std::unordered_map<int64_t, JobSpec> specs_;
 };
 
 }  // namespace proxima

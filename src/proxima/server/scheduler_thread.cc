@@ -34,6 +34,7 @@ void SchedulerThread::Wake() {
 void SchedulerThread::Loop() {
   bool said_locked = false;
   std::string last_error;
+  std::chrono::steady_clock::time_point last_pass{};
   for (;;) {
     bool busy = false;
     if (lock_ == nullptr) {
@@ -51,6 +52,7 @@ void SchedulerThread::Loop() {
     }
     if (lock_ != nullptr) {
       Result<PassReport> pass = scheduler_->RunOnce();
+      last_pass = std::chrono::steady_clock::now();
       if (!pass.ok()) {
         if (log_ && pass.status().message() != last_error) {
           log_("scheduler: " + pass.status().message());
@@ -64,6 +66,14 @@ void SchedulerThread::Loop() {
     std::unique_lock lock(mu_);
     auto wait = std::chrono::nanoseconds(busy ? 50'000'000 : idle_ns_);
     cv_.wait_for(lock, wait, [this] { return stop_ || woken_; });
+    if (stop_) return;
+    // At most one pass per 5 ms: wake-ups that come in a burst (many
+    // attempts ending, many submissions) share one, since a pass reads
+    // every active job. A lone wake-up after a quiet spell passes at once.
+    auto since = std::chrono::steady_clock::now() - last_pass;
+    if (woken_ && since < std::chrono::milliseconds(5)) {
+      cv_.wait_for(lock, std::chrono::milliseconds(5) - since, [this] { return stop_; });
+    }
     if (stop_) return;
     woken_ = false;
   }
