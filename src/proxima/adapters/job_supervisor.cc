@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -54,73 +55,29 @@ std::vector<std::string> ContainerCommand(const Json& spec) {
   return argv;
 }
 
+// `<engine> stop --time <grace> <name>`, in the background (its own
+// child, left to the end of this short-lived supervisor).
+void StopContainer(const Json& spec, int64_t grace_ns) {
+  std::string engine = spec.value("engine", "podman");
+  std::string name = spec.value("name", "");
+  std::string seconds = std::to_string(std::max<int64_t>(1, grace_ns / 1'000'000'000));
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int devnull = ::open("/dev/null", O_RDWR);
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    ::execlp(engine.c_str(), engine.c_str(), "stop", "--time", seconds.c_str(), name.c_str(),
+             static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+}
+
 Status RecordExit(const std::string& dir, int code, const std::string& reason) {
   return WriteFileAtomic(dir + "/exit", std::to_string(code) + "\n" + reason + "\n");
 }
 
 }  // namespace
-
-Result<std::string> PrepareAttempt(const std::string& root, const LaunchSpec& spec,
-                                   const AttemptSettings& settings) {
-  std::string job_dir = root + "/" + std::to_string(spec.job_id);
-  std::string dir = job_dir + "/" + std::to_string(spec.attempt);
-  std::string output = job_dir + "/output";
-  PROXIMA_RETURN_IF_ERROR(MakeDirs(dir));
-  PROXIMA_RETURN_IF_ERROR(MakeDirs(output));
-  Json env = Json::array();
-  for (const auto& [k, v] : spec.env) env.push_back({k, v});
-  if (!spec.gpu_ids.empty()) {
-    std::string ids;
-    for (int g : spec.gpu_ids) ids += (ids.empty() ? "" : ",") + std::to_string(g);
-    env.push_back({"CUDA_VISIBLE_DEVICES", ids});
-  }
-  env.push_back({"PROXIMA_OUTPUT", spec.image.empty() ? output : "/output"});
-  Json datasets = Json::array();
-  for (const auto& [name, path] : spec.datasets) datasets.push_back({name, path});
-  Json j = {
-      {"command", spec.command},
-      {"env", env},
-      {"datasets", datasets},
-      {"image", spec.image},
-      {"workdir", spec.workdir.empty() ? output : spec.workdir},
-      {"output", output},
-      {"name", "proxima-job-" + std::to_string(spec.job_id) + "-" + std::to_string(spec.attempt)},
-      {"engine", settings.container_engine},
-      {"network", settings.container_network},
-      {"kill_grace_ns", settings.kill_grace_ns}};
-  PROXIMA_RETURN_IF_ERROR(WriteFileAtomic(dir + "/spec.json", j.dump()));
-  ::unlink((dir + "/exit").c_str());
-  return dir;
-}
-
-bool ReadAttemptExit(const std::string& dir, Execution* e) {
-  Result<std::string> text = ReadFile(dir + "/exit");
-  if (!text.ok()) return false;
-  e->phase = Execution::Phase::kExited;
-  e->exit_code = std::atoi(text->c_str());
-  size_t nl = text->find('\n');
-  e->reason.clear();
-  if (nl != std::string::npos) {
-    e->reason = text->substr(nl + 1);
-    while (!e->reason.empty() && e->reason.back() == '\n') e->reason.pop_back();
-  }
-  return true;
-}
-
-Result<std::string> ReadAttemptLog(const std::string& dir, uint64_t offset, size_t max_bytes) {
-  int fd = ::open((dir + "/log").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return std::string();
-    return ErrnoStatus(errno, "cannot read the log '" + dir + "/log'");
-  }
-  std::string out(max_bytes, '\0');
-  ssize_t n = ::pread(fd, out.data(), out.size(), static_cast<off_t>(offset));
-  int err = errno;
-  ::close(fd);
-  if (n < 0) return ErrnoStatus(err, "cannot read the log '" + dir + "/log'");
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 int SuperviseAttempt(const std::string& dir) {
   Result<std::string> text = ReadFile(dir + "/spec.json");
@@ -206,6 +163,13 @@ int SuperviseAttempt(const std::string& dir) {
     if (sig == SIGTERM || sig == SIGINT) {
       if (!cancelled) {
         cancelled = true;
+        if (container) {
+          // The container's first process ignores SIGTERM unless it handles
+          // it (it is PID 1 there), and killing the podman client would
+          // leave the container running: the engine stops it, SIGTERM then
+          // SIGKILL after the grace period, and `podman run` then returns.
+          StopContainer(spec, grace_ns);
+        }
         ::kill(-child, SIGTERM);
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);

@@ -1,6 +1,6 @@
 #include "proxima/adapters/local_executor.h"
 
-#include "proxima/adapters/job_supervisor.h"
+#include "proxima/adapters/attempt_folder.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-#include "proxima/adapters/job_supervisor.h"
+#include "proxima/adapters/attempt_folder.h"
 #include "proxima/adapters/subprocess.h"
 #include "proxima/base/file_util.h"
 
