@@ -439,16 +439,34 @@ TEST_F(SchedulerTest, ANewSchedulerPicksUpWhereTheLastOneStopped) {
   EXPECT_EQ(exec_a_.launched().size(), 2u) << "a was not launched twice";
 }
 
-TEST_F(SchedulerTest, AnUnreachableBackendRetriesTheLaunch) {
+TEST_F(SchedulerTest, AnUnreachableBackendRequeuesTheJobWithoutSpendingAnAttempt) {
   exec_a_.FailLaunches(Status::Unavailable("slurmctld is down"));
-  int64_t id = Submit("a", {}, 1);
-  Pass();
-  JobRecord j = Job(id);
-  EXPECT_EQ(j.state, JobState::kQueued);
-  EXPECT_NE(j.reason.find("slurmctld is down"), std::string::npos) << j.reason;
+  int64_t id = Submit("a", {}, 0);
+  for (int i = 0; i < 3; ++i) {
+    Pass();
+    JobRecord j = Job(id);
+    EXPECT_EQ(j.state, JobState::kQueued);
+    EXPECT_EQ(j.attempts, 0);
+    EXPECT_NE(j.reason.find("slurmctld is down"), std::string::npos) << j.reason;
+  }
   exec_a_.FailLaunches(Status::Ok());
   Pass();
   EXPECT_EQ(Job(id).state, JobState::kRunning);
+  EXPECT_EQ(Job(id).attempts, 1);
+}
+
+TEST_F(SchedulerTest, AJobForAnEmptyAgentPoolWaitsInsteadOfFailing) {
+  ASSERT_TRUE(catalog_->CreateResource({"pool", ResourceKind::kAgent, {0, 0, 0}, "{}", 0}).ok());
+  ASSERT_TRUE(catalog_->CreateTemplate({"p1", "pool", {1000, 0, 0}, "", "", 0}).ok());
+  JobRecord j;
+  j.owner = "alice";
+  j.spec.command = {"x"};
+  j.spec.template_name = "p1";
+  int64_t id = catalog_->CreateJob(j)->id;
+  Pass();
+  JobRecord w = Job(id);
+  EXPECT_EQ(w.state, JobState::kQueued) << w.reason;
+  EXPECT_NE(w.placement.find("waiting for room"), std::string::npos) << w.placement;
 }
 
 TEST_F(SchedulerTest, AnUnknownQueueFailsTheJob) {

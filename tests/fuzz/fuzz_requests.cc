@@ -1,5 +1,6 @@
 // libFuzzer target: the hub's request parsers (server/requests.h), which
-// read untrusted JSON bodies and query parameters. The first byte picks the
+// read untrusted JSON bodies and query parameters, and the compute codec
+// (ports/compute_codec.h) that agents and the catalog read. The first byte picks the
 // parser; the rest is the input. Any crash, leak, or undefined behaviour is
 // a failure; every input must yield a value or an InvalidArgument.
 #include <cstddef>
@@ -9,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "proxima/ports/compute_codec.h"
 #include "proxima/server/requests.h"
 
 namespace {
@@ -24,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   using namespace proxima::api;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 13) {
+  switch (data[0] % 19) {
     case 0:
       MustBeCleanError(ParseCreateDataset(in).status());
       break;
@@ -66,6 +68,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 11:
       MustBeCleanError(ParseLease(in).status());
       MustBeCleanError(ParseQuota(in).status());
+      break;
+    case 13:
+      MustBeCleanError(ParseResource(in).status());
+      break;
+    case 14:
+      MustBeCleanError(ParseTemplate(in).status());
+      break;
+    case 15:
+      MustBeCleanError(ParseQueue(in).status());
+      break;
+    case 16:
+      MustBeCleanError(ParseJobSpec(in).status());
+      break;
+    case 17:
+      MustBeCleanError(proxima::DecodeJob(in).status());
+      break;
+    case 18:
+      MustBeCleanError(proxima::DecodeLaunchSpec(in).status());
       break;
     default:
       MustBeCleanError(ValidateObjectKey(in));

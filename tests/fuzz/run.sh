@@ -22,7 +22,8 @@ build() {  # NAME SOURCES...
     "$CXX" "${flags[@]}" "$@" "${common[@]}" -lcrypto -lzstd -o "$out/$name"
   fi
 }
-build fuzz_requests "$here/fuzz_requests.cc" "$src/proxima/server/requests.cc"
+build fuzz_requests "$here/fuzz_requests.cc" "$src/proxima/server/requests.cc" \
+  "$src/proxima/ports/compute_codec.cc"
 build fuzz_objects "$here/fuzz_objects.cc" "$src/proxima/model/tree.cc" \
   "$src/proxima/model/commit.cc" "$src/proxima/model/pack.cc" "$src/proxima/core/object_check.cc" \
   "$src/proxima/base/aligned_buffer.cc"

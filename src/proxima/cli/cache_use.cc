@@ -16,21 +16,11 @@
 #include "proxima/cli/cache_cli.h"
 #include "proxima/cli/output.h"
 #include "proxima/core/cache_janitor.h"
+#include "proxima/core/scheduler.h"
 
 namespace proxima::cache_cli {
 
 namespace {
-// PROXIMA_DATA_<NAME>, with NAME upper-cased and other characters as '_'.
-std::string DataVariable(const std::string& dataset) {
-  std::string v = "PROXIMA_DATA_";
-  for (char ch : dataset) {
-    v += std::isalnum(static_cast<unsigned char>(ch))
-             ? static_cast<char>(std::toupper(static_cast<unsigned char>(ch)))
-             : '_';
-  }
-  return v;
-}
-
 // The pid of the command `cache use` runs, for the signal forwarder.
 std::atomic<pid_t> g_child{0};
 
@@ -79,7 +69,7 @@ int CmdCacheUse(CommandContext& ctx, const CacheArgs& a) {
   if (!lease.ok()) return ReportError(lease.status());
   // Everything the child needs is ready before the fork, and no other
   // thread runs yet: the child only sets its environment and execs.
-  std::string variable = DataVariable(t->rev.dataset);
+  std::string variable = DatasetVariable(t->rev.dataset);
   std::vector<std::string> args = a.command;
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

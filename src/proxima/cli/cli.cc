@@ -140,6 +140,7 @@ int RunCli(int argc, char** argv, Environment& env) {
   AddCacheCommands(app, ctx, &rc);
   AddComputeCommands(app, ctx, &rc);
   AddJobCommands(app, ctx, &rc);
+  AddAgentCommand(app, ctx, &rc);
   HubArgs hub_args;
   AddHubCommands(app, ctx, hub_args, &rc);
   // Global options (--hub, -v, -j...) work after any subcommand too.

@@ -13,5 +13,7 @@ struct CommandContext;
 // sets `*rc` when it runs.
 void AddComputeCommands(CLI::App& app, CommandContext& ctx, int* rc);
 void AddJobCommands(CLI::App& app, CommandContext& ctx, int* rc);
+// `proxima agent` (agent_command.cc).
+void AddAgentCommand(CLI::App& app, CommandContext& ctx, int* rc);
 
 }  // namespace proxima

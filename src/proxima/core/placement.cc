@@ -134,7 +134,11 @@ PlacementView::Decision PlacementView::Place(const JobRecord& job, int64_t now_u
     if (t < 0 || tmpl_[t].res < 0) continue;
     const Tmpl& tm = tmpl_[t];
     const Res& r = res_[tm.res];
-    if (!tm.record.shape.FitsIn(r.record.capacity)) continue;
+    // An agent pool's capacity is that of the agents connected now; more
+    // may come (an elastic pool grows while jobs wait).
+    if (r.record.kind != ResourceKind::kAgent && !tm.record.shape.FitsIn(r.record.capacity)) {
+      continue;
+    }
     any_possible = true;
     bool eligible = pos == 0 || waited >= burst_after;
     if (!eligible || !tm.record.shape.FitsIn(r.free)) continue;

@@ -29,16 +29,6 @@ std::string LeaseId(const JobRecord& job, size_t dataset_index) {
   return "job-" + std::to_string(job.id) + "-" + std::to_string(dataset_index);
 }
 
-std::string EnvName(std::string_view dataset) {
-  std::string out = "PROXIMA_DATA_";
-  for (char c : dataset) {
-    out += (c >= 'a' && c <= 'z')                               ? static_cast<char>(c - 'a' + 'A')
-           : ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) ? c
-                                                                : '_';
-  }
-  return out;
-}
-
 // Where one dataset of a job comes from on the job's resource.
 struct Source {
   const VolumeRecord* volume = nullptr;  // a cache on this volume...
@@ -233,6 +223,20 @@ struct Scheduler::Impl {
     }
   }
 
+  // Back to the queue without counting an attempt: the backend could not
+  // take the job (unreachable, no agent connected), so nothing ran. It is
+  // placed again from the next pass on, wherever there is room then.
+  void Requeue(JobRecord& job, const std::string& why) {
+    job.state = JobState::kQueued;
+    job.reason = why;
+    job.placement.clear();
+    job.template_name.clear();
+    job.resource.clear();
+    job.handle.clear();
+    job.gpu_ids.clear();
+    if (Store(job)) Log(JobName(job) + ": " + why);
+  }
+
   Executor* ExecutorOf(const std::string& resource) {
     auto it = resources.find(resource);
     if (it == resources.end() || !s.executor_for) return nullptr;
@@ -262,24 +266,34 @@ struct Scheduler::Impl {
       Log(JobName(job) + ": cannot poll " + ex->Describe() + ": " + e.status().message());
       return;
     }
-    switch (e->phase) {
+    Ended(job, *e);
+  }
+
+  // Records what the executor says of a launched attempt.
+  void Ended(JobRecord& job, const Execution& e) {
+    switch (e.phase) {
       case Execution::Phase::kPending:
       case Execution::Phase::kRunning:
         RenewLeases(job);
         return;
       case Execution::Phase::kLost:
-        RetryOrFail(job, JobFailure::kInfrastructure, e->reason);
+        RetryOrFail(job, JobFailure::kInfrastructure, e.reason);
         return;
       case Execution::Phase::kExited:
-        job.exit_code = e->exit_code;
-        if (e->exit_code == 0) {
+        if (e.exit_code == Execution::kStagingFailed) {
+          Finish(job, JobState::kFailed, JobFailure::kStaging,
+                 "staging its data failed: " + e.reason);
+          return;
+        }
+        job.exit_code = e.exit_code;
+        if (e.exit_code == 0) {
           Finish(job, JobState::kSucceeded, JobFailure::kNone, "");
         } else if (job.spec.retry_on_exit && job.attempts <= job.spec.max_retries) {
-          RetryOrFail(job, JobFailure::kExit, "exited with code " + std::to_string(e->exit_code));
+          RetryOrFail(job, JobFailure::kExit, "exited with code " + std::to_string(e.exit_code));
         } else {
           Finish(job, JobState::kFailed, JobFailure::kExit,
-                 "exited with code " + std::to_string(e->exit_code) +
-                     (e->reason.empty() ? "" : " (" + e->reason + ")"));
+                 "exited with code " + std::to_string(e.exit_code) +
+                     (e.reason.empty() ? "" : " (" + e.reason + ")"));
         }
         return;
     }
@@ -321,6 +335,9 @@ struct Scheduler::Impl {
 
   void Staging(JobRecord& job) {
     if (job.cancel_requested) {
+      if (!job.handle.empty()) {  // launched to an executor that stages
+        if (Executor* ex = ExecutorOf(job.resource)) IgnoreError(ex->Cancel(job.handle));
+      }
       Finish(job, JobState::kCancelled, JobFailure::kNone, "cancelled while staging its data");
       return;
     }
@@ -331,6 +348,10 @@ struct Scheduler::Impl {
                   t == templates.end()
                       ? "template " + Quote(job.template_name) + " was removed"
                       : "this hub has no executor for resource " + Quote(job.resource));
+      return;
+    }
+    if (ex->StagesDatasets()) {
+      RemoteStaging(job, *ex, t->second);
       return;
     }
     Result<std::vector<Source>> sources = Sources(job);
@@ -348,12 +369,7 @@ struct Scheduler::Impl {
              "staging its data failed: " + ready.message());
       return;
     }
-    LaunchSpec spec;
-    spec.job_id = job.id;
-    spec.attempt = job.attempts + 1;
-    spec.command = job.spec.command;
-    spec.env = job.spec.env;
-    spec.env.emplace_back("PROXIMA_JOB_ID", std::to_string(job.id));
+    LaunchSpec spec = BaseSpec(job, t->second);
     for (size_t i = 0; i < sources->size(); ++i) {
       const Source& src = (*sources)[i];
       const JobDataset& d = job.spec.datasets[i];
@@ -379,23 +395,18 @@ struct Scheduler::Impl {
         lease_expiry[mine.id] = mine.expires_unix_ns;
       }
       spec.datasets.emplace_back(d.name, src.path);
-      spec.env.emplace_back(EnvName(d.name), src.path);
+      spec.env.emplace_back(DatasetVariable(d.name), src.path);
       if (i == 0) spec.env.emplace_back("PROXIMA_DATA", src.path);
     }
-    spec.shape = t->second.shape;
-    spec.partition = t->second.partition;
-    spec.image = job.spec.image.empty() ? t->second.image : job.spec.image;
-    spec.workdir = job.spec.workdir;
     spec.gpu_ids = AssignGpus(job, t->second);
 
     Result<std::string> handle = ex->Launch(spec);
     if (!handle.ok()) {
       launch_failed.insert(job.id);
       ReleaseLeases(job);
-      ++job.attempts;
       if (handle.status().code() == StatusCode::kUnavailable) {
-        RetryOrFail(job, JobFailure::kInfrastructure,
-                    "could not launch: " + handle.status().message());
+        Requeue(job,
+                "could not launch on " + Quote(job.resource) + ": " + handle.status().message());
       } else {
         Finish(job, JobState::kFailed, JobFailure::kLaunch,
                "could not launch: " + handle.status().message());
@@ -416,6 +427,70 @@ struct Scheduler::Impl {
     }
     ++report.launched;
     report.busy = true;
+  }
+
+  // Staging on an executor that stages datasets itself (an agent): launch
+  // at once with what to stage; the job stays staging until the executor
+  // says the command runs.
+  void RemoteStaging(JobRecord& job, Executor& ex, const TemplateRecord& t) {
+    if (!job.handle.empty()) {
+      Result<Execution> e = ex.Poll(job.handle);
+      if (!e.ok()) {
+        Log(JobName(job) + ": cannot poll " + ex.Describe() + ": " + e.status().message());
+        return;
+      }
+      report.busy = true;
+      if (e->phase == Execution::Phase::kPending) return;
+      if (e->phase == Execution::Phase::kRunning) {
+        job.state = JobState::kRunning;
+        job.started_unix_ns = now;
+        job.reason.clear();
+        Store(job);
+        return;
+      }
+      Ended(job, *e);
+      return;
+    }
+    LaunchSpec spec = BaseSpec(job, t);
+    spec.stage = job.spec.datasets;
+    const VolumeRecord* volume = VolumeOf(job.resource);
+    if (volume != nullptr) spec.stage_volume = volume->name;
+    Result<std::string> handle = ex.Launch(spec);
+    if (!handle.ok()) {
+      launch_failed.insert(job.id);
+      if (handle.status().code() == StatusCode::kUnavailable) {
+        Requeue(job,
+                "could not launch on " + Quote(job.resource) + ": " + handle.status().message());
+      } else {
+        Finish(job, JobState::kFailed, JobFailure::kLaunch,
+               "could not launch: " + handle.status().message());
+      }
+      return;
+    }
+    job.handle = *handle;
+    job.attempts = spec.attempt;
+    job.reason = "staging on " + ex.Describe();
+    if (!Store(job)) {
+      IgnoreError(ex.Cancel(*handle));
+      return;
+    }
+    ++report.launched;
+    report.busy = true;
+  }
+
+  LaunchSpec BaseSpec(const JobRecord& job, const TemplateRecord& t) {
+    LaunchSpec spec;
+    spec.job_id = job.id;
+    spec.attempt = job.attempts + 1;
+    spec.resource = job.resource;
+    spec.command = job.spec.command;
+    spec.env = job.spec.env;
+    spec.env.emplace_back("PROXIMA_JOB_ID", std::to_string(job.id));
+    spec.shape = t.shape;
+    spec.partition = t.partition;
+    spec.image = job.spec.image.empty() ? t.image : job.spec.image;
+    spec.workdir = job.spec.workdir;
+    return spec;
   }
 
   void Queued(JobRecord& job, PlacementView& view) {
@@ -530,6 +605,16 @@ Result<PassReport> Scheduler::RunOnce() {
   Result<PassReport> r = impl_->Pass();
   if (r.ok() && !impl_->stages.empty()) r->busy = true;
   return r;
+}
+
+std::string DatasetVariable(std::string_view dataset) {
+  std::string out = "PROXIMA_DATA_";
+  for (char c : dataset) {
+    out += (c >= 'a' && c <= 'z')                               ? static_cast<char>(c - 'a' + 'A')
+           : ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) ? c
+                                                                : '_';
+  }
+  return out;
 }
 
 Status EnsureDefaultCompute(ComputeCatalog& catalog, const Shape& machine, int64_t now_unix_ns) {

@@ -70,6 +70,10 @@ class Scheduler {
   std::unique_ptr<Impl> impl_;
 };
 
+// The variable that names a dataset's folder in a job's environment:
+// PROXIMA_DATA_<NAME>, upper-cased, other characters as '_'.
+std::string DatasetVariable(std::string_view dataset);
+
 // The embedded defaults (docs/scheduler.md): when the catalog has no compute
 // resource yet, records resource "local" (kind local, with `machine` as its
 // capacity), template "local" (one CPU) and queue "default" (that

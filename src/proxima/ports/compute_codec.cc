@@ -313,4 +313,59 @@ Result<std::vector<JobRecord>> DecodeJobs(std::string_view text) {
   return out;
 }
 
+std::string EncodeLaunchSpec(const LaunchSpec& spec) {
+  Json env = Json::array();
+  for (const auto& [k, v] : spec.env) env.push_back({{"name", k}, {"value", v}});
+  Json stage = Json::array();
+  for (const JobDataset& d : spec.stage) {
+    stage.push_back({{"name", d.name}, {"commit", d.commit.Hex()}, {"cached", d.cached}});
+  }
+  Json j = ShapeJson(spec.shape);
+  j["job_id"] = spec.job_id;
+  j["attempt"] = spec.attempt;
+  j["resource"] = spec.resource;
+  j["command"] = spec.command;
+  j["env"] = env;
+  j["gpu_ids"] = spec.gpu_ids;
+  j["partition"] = spec.partition;
+  j["image"] = spec.image;
+  j["workdir"] = spec.workdir;
+  j["stage"] = stage;
+  j["stage_volume"] = spec.stage_volume;
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Result<LaunchSpec> DecodeLaunchSpec(std::string_view text) {
+  PROXIMA_ASSIGN_OR_RETURN(Json j, Parse(text, "the attempt"));
+  // The spec's own reader checks command, env and datasets alike.
+  Json as_spec = {{"command", j.value("command", Json::array())},
+                  {"env", j.value("env", Json::array())},
+                  {"datasets", j.value("stage", Json::array())}};
+  Json wrapper = Json::object();
+  Reader outer(wrapper, "the attempt");
+  JobSpec spec = ReadSpec(as_spec, outer);
+  Reader r(j, "the attempt");
+  LaunchSpec out;
+  out.job_id = r.Int("job_id");
+  out.attempt = static_cast<int>(r.Int("attempt"));
+  out.resource = r.Str("resource");
+  out.command = std::move(spec.command);
+  out.env = std::move(spec.env);
+  out.stage = std::move(spec.datasets);
+  out.shape = ReadShape(r);
+  out.partition = r.Str("partition");
+  out.image = r.Str("image");
+  out.workdir = r.Str("workdir");
+  out.stage_volume = r.Str("stage_volume");
+  if (const Json* gpus = r.Find("gpu_ids"); gpus != nullptr && gpus->is_array()) {
+    for (const Json& g : *gpus) {
+      if (g.is_number_integer()) out.gpu_ids.push_back(g.get<int>());
+    }
+  }
+  PROXIMA_RETURN_IF_ERROR(outer.status());
+  PROXIMA_RETURN_IF_ERROR(r.status());
+  if (out.command.empty()) return Status::InvalidArgument("the attempt has no command");
+  return out;
+}
+
 }  // namespace proxima

@@ -5,6 +5,7 @@
 
 #include "proxima/base/result.h"
 #include "proxima/ports/compute_catalog.h"
+#include "proxima/ports/executor.h"
 
 namespace proxima {
 
@@ -31,5 +32,9 @@ Result<JobRecord> DecodeJob(std::string_view json);
 
 // A JSON array of jobs (or of any of the rows above, through `Encode*`).
 Result<std::vector<JobRecord>> DecodeJobs(std::string_view json_array);
+
+// An attempt as the hub hands it to an agent.
+std::string EncodeLaunchSpec(const LaunchSpec& spec);
+Result<LaunchSpec> DecodeLaunchSpec(std::string_view json);
 
 }  // namespace proxima

@@ -15,6 +15,7 @@ namespace proxima {
 struct LaunchSpec {
   int64_t job_id = 0;
   int attempt = 0;
+  std::string resource;  // the resource it was placed on
   std::vector<std::string> command;
   std::vector<std::pair<std::string, std::string>> env;  // added to the executor's own
   // Dataset name -> folder of its files (a cache tree, read-only): in a
@@ -25,6 +26,12 @@ struct LaunchSpec {
   std::string partition;
   std::string image;
   std::string workdir;
+  // For an executor that stages datasets itself (StagesDatasets()): what to
+  // stage, and the volume of the resource to cache them on ("" : none; then
+  // uncached datasets are cloned and cached ones fail). `datasets` is then
+  // empty: the executor decides the paths.
+  std::vector<JobDataset> stage;
+  std::string stage_volume;
 };
 
 // What an attempt is doing, as far as its executor knows.
@@ -36,7 +43,10 @@ struct Execution {
     kLost,    // the executor no longer knows it: node or agent gone
   };
   Phase phase = Phase::kPending;
+  // kExited: the command's code; kStagingFailed when the executor could not
+  // put the datasets in place (the command never ran).
   int exit_code = -1;
+  static constexpr int kStagingFailed = -2;
   std::string reason;  // kLost: why; kExited by the executor's hand: "cancelled"
 };
 
@@ -68,6 +78,10 @@ class Executor {
   // Frees what the executor keeps for a finished attempt, except its log.
   virtual Status Forget(const std::string& handle) = 0;
   virtual std::string Describe() const = 0;
+  // True when the executor stages datasets on its own machines (agents):
+  // the scheduler then launches at once with LaunchSpec::stage, and the job
+  // stays `staging` while Poll says kPending.
+  virtual bool StagesDatasets() const { return false; }
 };
 
 }  // namespace proxima

@@ -18,6 +18,10 @@
 #include "proxima/server/metrics.h"
 #include "proxima/server/requests.h"
 
+namespace proxima {
+class AgentPool;
+}
+
 namespace proxima::api {
 
 using Json = nlohmann::json;
@@ -32,6 +36,8 @@ struct Hub {
   Metrics* metrics = nullptr;
   // Tells the scheduler that jobs changed (a submission, a cancellation).
   std::function<void()> wake_scheduler;
+  // The executor of agent resources (nullptr when the hub schedules nothing).
+  AgentPool* agents = nullptr;
 
   // Parents of commits read so far (commits are immutable), for listing the
   // commits a caller may see.
@@ -130,5 +136,6 @@ void RegisterObjectRoutes(Router& router);
 void RegisterIdentityRoutes(Router& router);
 void RegisterCacheRoutes(Router& router);
 void RegisterComputeRoutes(Router& router);
+void RegisterAgentRoutes(Router& router);
 
 }  // namespace proxima::api

@@ -9,6 +9,7 @@
 #include <charconv>
 
 #include "proxima/ports/compute_codec.h"
+#include "proxima/server/agent_pool.h"
 #include "proxima/server/api.h"
 
 namespace proxima::api {
@@ -314,7 +315,9 @@ Status JobLogs(Hub& hub, const httplib::Request& req, httplib::Response& res,
   std::string text;
   if (!job.handle.empty()) {
     PROXIMA_ASSIGN_OR_RETURN(ResourceRecord r, hub.catalog->GetResource(job.resource));
-    Executor* ex = hub.options->executor_for ? hub.options->executor_for(r) : nullptr;
+    Executor* ex = r.kind == ResourceKind::kAgent ? static_cast<Executor*>(hub.agents)
+                   : hub.options->executor_for    ? hub.options->executor_for(r)
+                                                  : nullptr;
     if (ex == nullptr) {
       return Status::Unavailable("this hub cannot read the logs of resource '" + job.resource +
                                  "'");

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "proxima/server/agent_pool.h"
 #include "proxima/server/api.h"
 #include "proxima/server/cache_janitor_thread.h"
 #include "proxima/server/scheduler_thread.h"
@@ -73,6 +74,7 @@ struct HubServer::Impl {
   std::unique_ptr<Repository> repo;
   std::unique_ptr<httplib::Server> http;
   std::unique_ptr<CacheJanitorThread> janitor;
+  std::unique_ptr<AgentPool> agents;
   std::unique_ptr<SchedulerThread> scheduler;  // set and reset under scheduler_mu
   std::mutex scheduler_mu;
   std::function<int()> listening_socket;
@@ -204,6 +206,7 @@ void HubServer::Impl::Configure() {
   api::RegisterIdentityRoutes(router);
   api::RegisterCacheRoutes(router);
   api::RegisterComputeRoutes(router);
+  api::RegisterAgentRoutes(router);
 }
 
 Status HubServer::Start(const std::string& admin_secret, std::string* new_admin_secret) {
@@ -256,8 +259,16 @@ Status HubServer::Serve() {
     if (!defaults.ok() && m.options.log) {
       m.options.log("scheduler: cannot record the default compute: " + defaults.message());
     }
-    SchedulerServices services{*m.hub.catalog, *m.hub.catalog,         *m.repo,
-                               *m.hub.clock,   m.options.executor_for, m.options.log};
+    m.agents = std::make_unique<AgentPool>(
+        m.hub.catalog, m.hub.clock, m.options.jobs_dir + "/agents", [this] { WakeScheduler(); },
+        m.options.log);
+    m.hub.agents = m.agents.get();
+    auto executor_for = [&m](const ResourceRecord& r) -> Executor* {
+      if (r.kind == ResourceKind::kAgent) return m.agents.get();
+      return m.options.executor_for(r);
+    };
+    SchedulerServices services{*m.hub.catalog, *m.hub.catalog, *m.repo,
+                               *m.hub.clock,   executor_for,   m.options.log};
     SchedulerOptions options;
     options.jobs_dir = m.options.jobs_dir;
     {
@@ -273,6 +284,8 @@ Status HubServer::Serve() {
     std::lock_guard lock(impl_->scheduler_mu);
     impl_->scheduler.reset();
   }
+  impl_->hub.agents = nullptr;
+  impl_->agents.reset();
   impl_->janitor.reset();
   if (!listened) {
     return Status::Internal("the HTTP server stopped with an error");
