@@ -423,9 +423,30 @@ int CmdJobShow(CommandContext& ctx, const JobArgs& a) {
                 j->resource.c_str());
   }
   if (!j->placement.empty()) std::printf("  why         %s\n", j->placement.c_str());
+  // Where each dataset stands on the resource's volume (a staging job's
+  // progress).
+  std::vector<VolumeRecord> volumes;
+  if (!j->spec.datasets.empty() && !j->resource.empty() && ctx.OpenCaches().ok()) {
+    if (auto all = ctx.caches().ListVolumes(); all.ok()) {
+      for (VolumeRecord& v : *all) {
+        if (v.resource == j->resource) volumes.push_back(std::move(v));
+      }
+    }
+  }
   for (const JobDataset& d : j->spec.datasets) {
-    std::printf("  dataset     %s@%s%s\n", d.name.c_str(), d.commit.ShortHex().c_str(),
-                d.cached ? " (cached)" : "");
+    std::string where;
+    for (const VolumeRecord& v : volumes) {
+      auto row = ctx.caches().GetCache(v.name, d.name, d.commit);
+      if (!row.ok() || !row->has_value()) continue;
+      const CacheRecord& c = **row;
+      where = "; on volume " + v.name + ": " + std::string(CacheStateName(c.state));
+      if (c.state == CacheState::kFilling && c.bytes > 0) {
+        where += " " + std::to_string(c.done_bytes * 100 / c.bytes) + "% of " + HumanBytes(c.bytes);
+      }
+      break;
+    }
+    std::printf("  dataset     %s@%s%s%s\n", d.name.c_str(), d.commit.ShortHex().c_str(),
+                d.cached ? " (cached)" : "", where.c_str());
   }
   if (!j->spec.image.empty()) std::printf("  image       %s\n", j->spec.image.c_str());
   if (!j->gpu_ids.empty()) {
