@@ -2,6 +2,7 @@
 
 #include "proxima/adapters/attempt_folder.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -228,6 +229,26 @@ class LocalExecutor : public Executor {
 
 }  // namespace
 
+// The GPUs NVML counts, loading the driver's library at run time (no
+// build dependency on CUDA); -1 without a driver.
+int NvmlGpuCount() {
+  void* lib = ::dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (lib == nullptr) return -1;
+  using InitFn = int (*)();
+  using CountFn = int (*)(unsigned int*);
+  auto init = reinterpret_cast<InitFn>(::dlsym(lib, "nvmlInit_v2"));
+  auto count = reinterpret_cast<CountFn>(::dlsym(lib, "nvmlDeviceGetCount_v2"));
+  auto shutdown = reinterpret_cast<InitFn>(::dlsym(lib, "nvmlShutdown"));
+  int result = -1;
+  unsigned int n = 0;
+  if (init != nullptr && count != nullptr && init() == 0) {  // 0: NVML_SUCCESS
+    if (count(&n) == 0) result = static_cast<int>(n);
+    if (shutdown != nullptr) shutdown();
+  }
+  ::dlclose(lib);
+  return result;
+}
+
 Shape LocalMachineShape() {
   Shape shape;
   cpu_set_t set;
@@ -240,6 +261,8 @@ Shape LocalMachineShape() {
   if (pages > 0 && page > 0) shape.memory_bytes = static_cast<uint64_t>(pages) * page;
   if (const char* gpus = std::getenv("PROXIMA_GPUS"); gpus != nullptr && *gpus != '\0') {
     shape.gpus = std::max(0, std::atoi(gpus));
+  } else if (int nvml = NvmlGpuCount(); nvml >= 0) {
+    shape.gpus = nvml;
   } else {
     for (int i = 0; i < 64; ++i) {
       struct stat st;

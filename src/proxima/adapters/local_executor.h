@@ -39,8 +39,8 @@ struct LocalExecutorOptions {
 std::unique_ptr<Executor> MakeLocalExecutor(LocalExecutorOptions options);
 
 // This machine's shape: its CPUs (as sched_getaffinity allows), its memory,
-// and its NVIDIA GPUs (the /dev/nvidiaN devices), unless PROXIMA_GPUS says
-// how many to offer.
+// and its NVIDIA GPUs: PROXIMA_GPUS when set, else what NVML counts (the
+// driver's libnvidia-ml, loaded at run time), else the /dev/nvidiaN devices.
 Shape LocalMachineShape();
 
 }  // namespace proxima
