@@ -93,8 +93,10 @@ class Agent {
         std::fprintf(stderr, "proxima agent %s: the hub answers again\n", a_.name.c_str());
       reachable = true;
       json doc = json::parse(*answer, nullptr, false);
-      if (doc.is_discarded()) continue;
-      for (const json& l : doc.value("launch", json::array())) Start(l);
+      if (doc.is_discarded() || !doc.is_object()) continue;
+      for (const json& l : doc.value("launch", json::array())) {
+        if (l.is_object()) Start(l);
+      }
       for (const json& h : doc.value("cancel", json::array())) {
         if (h.is_string()) Cancel(h.get<std::string>());
       }
@@ -132,7 +134,9 @@ class Agent {
   }
 
   void Start(const json& launch) {
-    std::string handle = launch.value("handle", "");
+    std::string handle = launch.contains("handle") && launch["handle"].is_string()
+                             ? launch["handle"].get<std::string>()
+                             : "";
     if (handle.empty() || attempts_.count(handle) != 0) return;  // sent again until reported
     Result<LaunchSpec> spec = DecodeLaunchSpec(launch.dump());
     auto at = std::make_unique<Attempt>();

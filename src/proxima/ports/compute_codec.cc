@@ -337,6 +337,7 @@ std::string EncodeLaunchSpec(const LaunchSpec& spec) {
 
 Result<LaunchSpec> DecodeLaunchSpec(std::string_view text) {
   PROXIMA_ASSIGN_OR_RETURN(Json j, Parse(text, "the attempt"));
+  if (!j.is_object()) return Status::InvalidArgument("the attempt must be an object");
   // The spec's own reader checks command, env and datasets alike.
   Json as_spec = {{"command", j.value("command", Json::array())},
                   {"env", j.value("env", Json::array())},

@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
 
 #include "proxima/base/file_util.h"
 #include "proxima/base/hash.h"
@@ -215,8 +217,48 @@ Status AgentPool::Forget(const std::string& handle) {
 Result<std::string> AgentPool::Heartbeat(const std::string& name, const std::string& body,
                                          int wait_ms) {
   Json j = Json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.value("resource", Json()).is_string()) {
-    return Status::InvalidArgument("a heartbeat is {\"resource\", \"capacity\", \"attempts\"}");
+  const Status malformed = Status::InvalidArgument(
+      "a heartbeat is {\"resource\": NAME, \"capacity\": {\"millicpus\", \"memory_bytes\", "
+      "\"gpus\"}, \"attempts\": [{\"handle\", \"phase\", \"exit_code\", \"reason\"}]}");
+  if (j.is_discarded() || !j.is_object() || !j.contains("resource") || !j["resource"].is_string()) {
+    return malformed;
+  }
+  auto integer = [](const Json& o, const char* key, int64_t fallback) -> std::optional<int64_t> {
+    auto it = o.find(key);
+    if (it == o.end()) return fallback;
+    if (!it->is_number_integer()) return std::nullopt;
+    return it->get<int64_t>();
+  };
+  auto text = [](const Json& o, const char* key) -> std::optional<std::string> {
+    auto it = o.find(key);
+    if (it == o.end()) return std::string();
+    if (!it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  Json capacity_json = j.contains("capacity") ? j["capacity"] : Json::object();
+  Json attempts = j.contains("attempts") ? j["attempts"] : Json::array();
+  if (!capacity_json.is_object() || !attempts.is_array()) return malformed;
+  auto millicpus = integer(capacity_json, "millicpus", 0);
+  auto memory = integer(capacity_json, "memory_bytes", 0);
+  auto gpus = integer(capacity_json, "gpus", 0);
+  if (!millicpus || !memory || !gpus || *millicpus < 0 || *memory < 0 || *gpus < 0) {
+    return malformed;
+  }
+  struct Report {
+    std::string handle;
+    Execution e;
+  };
+  std::vector<Report> reports;
+  for (const Json& at : attempts) {
+    if (!at.is_object()) return malformed;
+    auto handle = text(at, "handle");
+    auto phase_name = text(at, "phase");
+    auto reason = text(at, "reason");
+    auto code = integer(at, "exit_code", -1);
+    if (!handle || !phase_name || !reason || !code) return malformed;
+    auto phase = ParsePhase(*phase_name);
+    if (handle->empty() || !phase) return malformed;
+    reports.push_back({*handle, Execution{*phase, static_cast<int>(*code), *reason}});
   }
   std::string resource = j["resource"].get<std::string>();
   PROXIMA_ASSIGN_OR_RETURN(ResourceRecord r, catalog_->GetResource(resource));
@@ -225,11 +267,7 @@ Result<std::string> AgentPool::Heartbeat(const std::string& name, const std::str
                                    std::string(ResourceKindName(r.kind)) +
                                    "; agents serve resources of kind agent");
   }
-  Shape capacity;
-  const Json& c = j.value("capacity", Json::object());
-  capacity.millicpus = c.value("millicpus", int64_t{0});
-  capacity.memory_bytes = c.value("memory_bytes", uint64_t{0});
-  capacity.gpus = c.value("gpus", int64_t{0});
+  Shape capacity{*millicpus, static_cast<uint64_t>(*memory), *gpus};
   bool changed = false, joined = false;
   {
     std::lock_guard lock(mu_);
@@ -247,11 +285,9 @@ Result<std::string> AgentPool::Heartbeat(const std::string& name, const std::str
     a.resource = resource;
     a.capacity = capacity;
     a.last_seen_ns = clock_->MonotonicNanos();
-    for (const Json& at : j.value("attempts", Json::array())) {
-      std::string handle = at.value("handle", "");
-      auto phase = ParsePhase(at.value("phase", ""));
-      if (handle.empty() || !phase) continue;
-      Execution e{*phase, at.value("exit_code", -1), at.value("reason", "")};
+    for (const Report& rep : reports) {
+      const std::string& handle = rep.handle;
+      const Execution& e = rep.e;
       auto old = a.reported.find(handle);
       changed |= old == a.reported.end() || old->second.phase != e.phase;
       a.reported[handle] = e;

@@ -56,6 +56,16 @@ start_agent agent-b site-b 2
 check "the agents bring their capacity" wait_capacity site-a 1
 check "to both sites" wait_capacity site-b 2
 
+# Malformed heartbeats are refused, and say what a heartbeat is.
+for body in '{"resource":"site-a","capacity":7}' '{"resource":"site-a","attempts":[1]}' \
+  '{"resource":"site-a","attempts":[{"handle":"x","phase":"flying"}]}' '[]' \
+  '{"resource":"local"}'; do
+  code=$(curl -s -o "$WORK/hb.out" -w '%{http_code}' -X POST -H "Authorization: Bearer $ADMIN_TOKEN" \
+    --data "$body" "$HUB_URL/api/v1/agents/bad-agent/heartbeat")
+  check "a malformed heartbeat is refused: $body" test "$code" = 400
+done
+check "the refusal says what an agent serves" grep -q 'agents serve resources of kind agent' "$WORK/hb.out"
+
 mkdir -p "$WORK/ds"
 for i in $(seq 40); do echo "sample $i" >"$WORK/ds/s$i.txt"; done
 "$P" -q data init ds "$WORK/ds"
