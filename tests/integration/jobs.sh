@@ -52,15 +52,17 @@ check "a waiting job says what it waits for" bash -c "'$P' job show $last | grep
 check "job wait returns once it ran" "$P" -q job wait "$last" --timeout 30s
 check "and it succeeded" test "$(field "$last" "['state']")" = succeeded
 
-# Cancel and timeout stop the process.
-id=$("$P" run -d -- sh -c 'sleep 30; echo should-not-print')
+# Cancel and timeout stop the process. (A duration of our own: other tests
+# on this machine sleep too.)
+long="30.$$"
+id=$("$P" run -d -- sh -c "sleep $long; echo should-not-print")
 wait_state "$id" running
 "$P" -q job cancel "$id" >/dev/null
 check "cancel ends a running job" wait_state "$id" cancelled
-out=$("$P" -q run --timeout 1s -- sleep 30 2>&1) && rc=0 || rc=$?
+out=$("$P" -q run --timeout 1s -- sleep "$long" 2>&1) && rc=0 || rc=$?
 check "a job over its timeout is stopped and run fails" test "$rc" = 1
 check "and says it timed out" grep -q 'timed_out: ran longer than its timeout of 1s' <<<"$out"
-check "nothing of the stopped jobs is left running" bash -c "! pgrep -f 'slee[p] 30' >/dev/null"
+check "nothing of the stopped jobs is left running" bash -c "! pgrep -f 'slee[p] $long' >/dev/null"
 
 # Datasets: a private clone without a volume, the cache once there is one.
 mkdir -p "$WORK/ds/sub"
