@@ -305,12 +305,24 @@ Result<std::string> AgentPool::Heartbeat(const std::string& name, const std::str
   if (changed && wake_) wake_();
 
   std::unique_lock lock(mu_);
+  // Another heartbeat under the same name may have removed the agent
+  // meanwhile (two processes sharing a name): then this one stops too.
   auto has_work = [&] {
-    Agent& a = *agents_[name];
+    auto it = agents_.find(name);
+    if (it == agents_.end()) return true;
+    Agent& a = *it->second;
     return stop_ || a.stop || !a.launching.empty() || !a.cancels.empty() || !a.forgets.empty();
   };
   if (!has_work()) cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), has_work);
-  Agent& a = *agents_[name];
+  auto found = agents_.find(name);
+  if (found == agents_.end()) {
+    return Json{{"launch", Json::array()},
+                {"cancel", Json::array()},
+                {"forget", Json::array()},
+                {"stop", true}}
+        .dump();
+  }
+  Agent& a = *found->second;
   Json answer = {{"launch", Json::array()},
                  {"cancel", Json::array()},
                  {"forget", Json::array()},
