@@ -130,7 +130,6 @@ class LocalExecutor : public Executor {
 
   Result<Execution> Poll(const std::string& handle) override {
     PROXIMA_ASSIGN_OR_RETURN(std::string dir, Dir(handle));
-    Reap();
     Execution e;
     if (ReadAttemptExit(dir, &e)) return e;
     pid_t pid = ReadPid(dir + "/supervisor.pid");
@@ -163,10 +162,7 @@ class LocalExecutor : public Executor {
     return ReadAttemptLog(dir, offset, max_bytes);
   }
 
-  Status Forget(const std::string& handle) override {
-    Reap();
-    return Dir(handle).status();
-  }
+  Status Forget(const std::string& handle) override { return Dir(handle).status(); }
 
   std::string Describe() const override { return "local processes (" + o_.root + ")"; }
 

@@ -136,17 +136,6 @@ Result<std::unique_ptr<LocalScheduler>> LocalSchedulerIfEmbedded(CommandContext&
   return local;
 }
 
-Status RequestCancel(CommandContext& ctx, int64_t id) {
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    PROXIMA_ASSIGN_OR_RETURN(JobRecord job, ctx.compute().GetJob(id));
-    if (JobIsFinished(job.state) || job.cancel_requested) return Status::Ok();
-    job.cancel_requested = true;
-    Result<int64_t> v = ctx.compute().PutJob(job);
-    if (v.ok() || v.status().code() != StatusCode::kFailedPrecondition) return v.status();
-  }
-  return Status::Unavailable("job " + std::to_string(id) + " changes too fast; try again");
-}
-
 // The exit code a command that waited for `job` returns: the job's own when
 // it ran to an exit, 1 (with the reason) when it ended otherwise.
 int ExitCodeOf(const JobRecord& job) {
@@ -208,7 +197,7 @@ Result<JobRecord> Follow(CommandContext& ctx, int64_t id, bool logs, LocalSchedu
       cancelling = true;
       std::fprintf(stderr, "proxima: cancelling job %lld (Ctrl-C again to stop waiting)\n",
                    static_cast<long long>(id));
-      if (Status st = RequestCancel(ctx, id); !st.ok()) {
+      if (Status st = RequestCancel(ctx.compute(), id).status(); !st.ok()) {
         result = st;
         break;
       }
@@ -484,8 +473,7 @@ int CmdJobLogs(CommandContext& ctx, const JobArgs& a) {
 int CmdJobCancel(CommandContext& ctx, const JobArgs& a) {
   auto local = LocalSchedulerIfEmbedded(ctx);
   if (!local.ok()) return ReportError(local.status());
-  if (Status s = RequestCancel(ctx, a.id); !s.ok()) return ReportError(s);
-  auto j = ctx.compute().GetJob(a.id);
+  auto j = RequestCancel(ctx.compute(), a.id);
   if (!j.ok()) return ReportError(j.status());
   if (JobIsFinished(j->state)) {
     std::printf("job %lld is %s\n", static_cast<long long>(a.id),

@@ -200,41 +200,45 @@ struct Scheduler::Impl {
              why + " (attempt " + std::to_string(job.attempts) + ", no retries left)");
       return;
     }
-    std::string handle = job.handle;
-    std::string resource = job.resource;
     JobRecord before = job;
-    job.state = JobState::kQueued;
+    BackToQueue(job, "attempt " + std::to_string(job.attempts) + " on " + Quote(job.resource) +
+                         ": " + why + "; retrying");
     job.failure = JobFailure::kNone;
-    job.reason = "attempt " + std::to_string(job.attempts) + " on " + Quote(resource) + ": " + why +
-                 "; retrying";
-    job.placement.clear();
-    job.template_name.clear();
-    job.resource.clear();
-    job.handle.clear();
-    job.gpu_ids.clear();
     job.started_unix_ns = 0;
     if (Store(job)) {
       ReleaseLeases(before);
       ++report.retried;
       Log(JobName(job) + ": " + job.reason);
-      if (!handle.empty()) {
-        if (Executor* ex = ExecutorOf(resource)) IgnoreError(ex->Forget(handle));
+      if (!before.handle.empty()) {
+        if (Executor* ex = ExecutorOf(before.resource)) IgnoreError(ex->Forget(before.handle));
       }
     }
   }
 
-  // Back to the queue without counting an attempt: the backend could not
-  // take the job (unreachable, no agent connected), so nothing ran. It is
-  // placed again from the next pass on, wherever there is room then.
-  void Requeue(JobRecord& job, const std::string& why) {
+  // The job queued again, placed nowhere (not stored).
+  static void BackToQueue(JobRecord& job, std::string reason) {
     job.state = JobState::kQueued;
-    job.reason = why;
+    job.reason = std::move(reason);
     job.placement.clear();
     job.template_name.clear();
     job.resource.clear();
     job.handle.clear();
     job.gpu_ids.clear();
-    if (Store(job)) Log(JobName(job) + ": " + why);
+  }
+
+  // A launch the executor refused. One that could not reach its backend
+  // (unreachable, no agent connected) goes back to the queue without
+  // counting an attempt, since nothing ran, and is placed again from the
+  // next pass on; any other refusal fails the job.
+  void LaunchFailed(JobRecord& job, const Status& why) {
+    launch_failed.insert(job.id);
+    if (why.code() == StatusCode::kUnavailable) {
+      std::string reason = "could not launch on " + Quote(job.resource) + ": " + why.message();
+      BackToQueue(job, reason);
+      if (Store(job)) Log(JobName(job) + ": " + reason);
+    } else {
+      Finish(job, JobState::kFailed, JobFailure::kLaunch, "could not launch: " + why.message());
+    }
   }
 
   Executor* ExecutorOf(const std::string& resource) {
@@ -402,15 +406,8 @@ struct Scheduler::Impl {
 
     Result<std::string> handle = ex->Launch(spec);
     if (!handle.ok()) {
-      launch_failed.insert(job.id);
       ReleaseLeases(job);
-      if (handle.status().code() == StatusCode::kUnavailable) {
-        Requeue(job,
-                "could not launch on " + Quote(job.resource) + ": " + handle.status().message());
-      } else {
-        Finish(job, JobState::kFailed, JobFailure::kLaunch,
-               "could not launch: " + handle.status().message());
-      }
+      LaunchFailed(job, handle.status());
       return;
     }
     job.state = JobState::kRunning;
@@ -457,14 +454,7 @@ struct Scheduler::Impl {
     if (volume != nullptr) spec.stage_volume = volume->name;
     Result<std::string> handle = ex.Launch(spec);
     if (!handle.ok()) {
-      launch_failed.insert(job.id);
-      if (handle.status().code() == StatusCode::kUnavailable) {
-        Requeue(job,
-                "could not launch on " + Quote(job.resource) + ": " + handle.status().message());
-      } else {
-        Finish(job, JobState::kFailed, JobFailure::kLaunch,
-               "could not launch: " + handle.status().message());
-      }
+      LaunchFailed(job, handle.status());
       return;
     }
     job.handle = *handle;
@@ -605,6 +595,22 @@ Result<PassReport> Scheduler::RunOnce() {
   Result<PassReport> r = impl_->Pass();
   if (r.ok() && !impl_->stages.empty()) r->busy = true;
   return r;
+}
+
+Result<JobRecord> RequestCancel(ComputeCatalog& catalog, int64_t id) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    PROXIMA_ASSIGN_OR_RETURN(JobRecord job, catalog.GetJob(id));
+    if (JobIsFinished(job.state) || job.cancel_requested) return job;
+    job.cancel_requested = true;
+    Result<int64_t> v = catalog.PutJob(job);
+    if (v.ok()) {
+      job.version = *v;
+      return job;
+    }
+    if (v.status().code() != StatusCode::kFailedPrecondition) return v.status();
+  }
+  return Status::Unavailable("job " + std::to_string(id) +
+                             " changes too fast to cancel; try again");
 }
 
 std::string DatasetVariable(std::string_view dataset) {

@@ -70,6 +70,12 @@ class Scheduler {
   std::unique_ptr<Impl> impl_;
 };
 
+// Asks for job `id` to be cancelled: sets cancel_requested by compare-and-
+// swap, reading again when another writer (the scheduler) got there first.
+// Returns the job as stored (unchanged when it had ended or was already
+// being cancelled); the scheduler acts on the request.
+Result<JobRecord> RequestCancel(ComputeCatalog& catalog, int64_t id);
+
 // The variable that names a dataset's folder in a job's environment:
 // PROXIMA_DATA_<NAME>, upper-cased, other characters as '_'.
 std::string DatasetVariable(std::string_view dataset);

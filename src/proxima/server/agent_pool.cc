@@ -423,21 +423,19 @@ void AgentPool::Maintain() {
     touched.insert(r.name);
   }
   for (const std::string& r : touched) UpdateCapacity(r);
-  Provision();
+  Provision(*resources);
 }
 
 // Grows elastic pools: for each agent resource with a provision command,
 // while jobs wait that it could run and it has fewer than max_agents
 // (counting agents started in the last minute that have not connected yet),
 // runs the command once more.
-void AgentPool::Provision() {
-  Result<std::vector<ResourceRecord>> resources = catalog_->ListResources();
-  if (!resources.ok()) return;
+void AgentPool::Provision(const std::vector<ResourceRecord>& resources) {
   bool loaded = false;
   std::vector<JobRecord> active;
   std::vector<TemplateRecord> templates;
   std::vector<QueueRecord> queues;
-  for (const ResourceRecord& r : *resources) {
+  for (const ResourceRecord& r : resources) {
     if (r.kind != ResourceKind::kAgent) continue;
     Json config = Json::parse(r.config, nullptr, false);
     if (!config.is_object() || !config.value("provision", Json()).is_string()) continue;

@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "proxima/base/result.h"
 #include "proxima/ports/catalog.h"
@@ -64,7 +65,7 @@ class AgentPool : public Executor {
   struct Agent;
   void Maintain();
   void UpdateCapacity(const std::string& resource);
-  void Provision();
+  void Provision(const std::vector<ResourceRecord>& resources);
 
   Catalog* catalog_;
   Clock* clock_;

@@ -38,6 +38,9 @@ struct Hub {
   std::function<void()> wake_scheduler;
   // The executor of agent resources (nullptr when the hub schedules nothing).
   AgentPool* agents = nullptr;
+  // The executor of any resource, agents included: the scheduler's (empty
+  // when the hub schedules nothing).
+  std::function<Executor*(const ResourceRecord&)> executor_for;
 
   // Parents of commits read so far (commits are immutable), for listing the
   // commits a caller may see.

@@ -8,8 +8,8 @@
 // client may only ask for a cancellation.
 #include <charconv>
 
+#include "proxima/core/scheduler.h"
 #include "proxima/ports/compute_codec.h"
-#include "proxima/server/agent_pool.h"
 #include "proxima/server/api.h"
 
 namespace proxima::api {
@@ -252,27 +252,16 @@ Status GetJob(Hub& hub, const httplib::Request& req, httplib::Response& res, con
   return Status::Ok();
 }
 
-// Sets the job's cancel request by compare-and-swap, retrying on races
-// with the scheduler.
+// Asks for the job's cancellation (core's RequestCancel), once `who` may
+// see it; wakes the scheduler and audits when the request is new.
 Status RequestCancel(Hub& hub, const httplib::Request& req, const Principal& who, JobRecord* out) {
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    PROXIMA_ASSIGN_OR_RETURN(JobRecord job, VisibleJob(hub, req, who));
-    if (JobIsFinished(job.state) || job.cancel_requested) {
-      *out = job;
-      return Status::Ok();
-    }
-    job.cancel_requested = true;
-    Result<int64_t> v = hub.catalog->PutJob(job);
-    if (v.ok()) {
-      job.version = *v;
-      *out = job;
-      Wake(hub);
-      Audit(hub, who, "job.cancel", "job:" + std::to_string(job.id));
-      return Status::Ok();
-    }
-    if (v.status().code() != StatusCode::kFailedPrecondition) return v.status();
+  PROXIMA_ASSIGN_OR_RETURN(JobRecord before, VisibleJob(hub, req, who));
+  PROXIMA_ASSIGN_OR_RETURN(*out, proxima::RequestCancel(*hub.catalog, before.id));
+  if (!JobIsFinished(before.state) && !before.cancel_requested && out->cancel_requested) {
+    Wake(hub);
+    Audit(hub, who, "job.cancel", "job:" + std::to_string(before.id));
   }
-  return Status::Unavailable("job is changing too fast to cancel; try again");
+  return Status::Ok();
 }
 
 Status CancelJob(Hub& hub, const httplib::Request& req, httplib::Response& res,
@@ -315,9 +304,7 @@ Status JobLogs(Hub& hub, const httplib::Request& req, httplib::Response& res,
   std::string text;
   if (!job.handle.empty()) {
     PROXIMA_ASSIGN_OR_RETURN(ResourceRecord r, hub.catalog->GetResource(job.resource));
-    Executor* ex = r.kind == ResourceKind::kAgent ? static_cast<Executor*>(hub.agents)
-                   : hub.options->executor_for    ? hub.options->executor_for(r)
-                                                  : nullptr;
+    Executor* ex = hub.executor_for ? hub.executor_for(r) : nullptr;
     if (ex == nullptr) {
       return Status::Unavailable("this hub cannot read the logs of resource '" + job.resource +
                                  "'");

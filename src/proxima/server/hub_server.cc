@@ -263,12 +263,12 @@ Status HubServer::Serve() {
         m.hub.catalog, m.hub.clock, m.options.jobs_dir + "/agents", [this] { WakeScheduler(); },
         m.options.log);
     m.hub.agents = m.agents.get();
-    auto executor_for = [&m](const ResourceRecord& r) -> Executor* {
+    m.hub.executor_for = [&m](const ResourceRecord& r) -> Executor* {
       if (r.kind == ResourceKind::kAgent) return m.agents.get();
       return m.options.executor_for(r);
     };
-    SchedulerServices services{*m.hub.catalog, *m.hub.catalog, *m.repo,
-                               *m.hub.clock,   executor_for,   m.options.log};
+    SchedulerServices services{*m.hub.catalog, *m.hub.catalog,     *m.repo,
+                               *m.hub.clock,   m.hub.executor_for, m.options.log};
     SchedulerOptions options;
     options.jobs_dir = m.options.jobs_dir;
     {
@@ -285,6 +285,7 @@ Status HubServer::Serve() {
     impl_->scheduler.reset();
   }
   impl_->hub.agents = nullptr;
+  impl_->hub.executor_for = nullptr;
   impl_->agents.reset();
   impl_->janitor.reset();
   if (!listened) {

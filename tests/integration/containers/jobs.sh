@@ -7,14 +7,6 @@ source "$(dirname "$0")/../lib/common.bash"
 IMAGE=${PROXIMA_TEST_IMAGE:-localhost/proxima-bookworm:latest}
 podman image exists "$IMAGE" || { echo "no image $IMAGE (scripts/services/podman-image)" >&2; exit 1; }
 
-field() { "$P" job show "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)$2)"; }
-wait_state() {
-  local id=$1 want=$2 i
-  for i in $(seq 400); do [ "$(field "$id" "['state']")" = "$want" ] && return 0; sleep 0.05; done
-  echo "job $id is $(field "$id" "['state']"), not $want" >&2
-  return 1
-}
-
 mkdir -p "$WORK/ds/sub" "$WORK/vol"
 for i in $(seq 30); do echo "row $i" >"$WORK/ds/sub/r$i.csv"; done
 "$P" -q data init tab "$WORK/ds"

@@ -16,16 +16,6 @@ CLEANUPS+=("stop_hub")
 export PROXIMA_HUB=$HUB_URL PROXIMA_TOKEN=$ADMIN_TOKEN
 HUB_LISTEN=${HUB_URL#http://}
 
-field() { "$P" job show "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)$2)"; }
-wait_state() {  # wait_state ID STATE [SECONDS]
-  local id=$1 want=$2 i
-  for i in $(seq $((${3:-20} * 20))); do
-    [ "$(field "$id" "['state']")" = "$want" ] && return 0
-    sleep 0.05
-  done
-  echo "job $id is $(field "$id" "['state']") ($(field "$id" "['reason']")), not $want" >&2
-  return 1
-}
 capacity() { "$P" compute show "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['millicpus']//1000)"; }
 wait_capacity() {  # wait_capacity RESOURCE CPUS [SECONDS]
   local i

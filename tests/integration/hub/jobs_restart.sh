@@ -14,13 +14,6 @@ CLEANUPS+=("stop_hub")
 export PROXIMA_HUB=$HUB_URL PROXIMA_TOKEN=$ADMIN_TOKEN
 HUB_LISTEN=${HUB_URL#http://}
 
-field() { "$P" job show "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)$2)"; }
-wait_state() {
-  local id=$1 want=$2 i
-  for i in $(seq 300); do [ "$(field "$id" "['state']")" = "$want" ] && return 0; sleep 0.05; done
-  return 1
-}
-
 # One CPU's worth of template, so that jobs queue behind each other.
 cpus=$("$P" compute show local --json | python3 -c "import json,sys; print(json.load(sys.stdin)['millicpus']//1000)")
 "$P" -q template add whole --resource local --cpus "$cpus"

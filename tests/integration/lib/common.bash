@@ -70,6 +70,19 @@ with open(f"{root}/large.bin", "wb") as out:
     out.write(rng.randbytes(12 << 20))
 PY
 }
+# field ID PYEXPR: a field of job ID, by `job show --json` ("['state']").
+field() { "$P" job show "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)$2)"; }
+# wait_state ID STATE [SECONDS]: until job ID is in STATE (20 s at most);
+# says where it stands otherwise.
+wait_state() {
+  local id=$1 want=$2 i
+  for i in $(seq $((${3:-20} * 20))); do
+    [ "$(field "$id" "['state']")" = "$want" ] && return 0
+    sleep 0.05
+  done
+  echo "job $id is $(field "$id" "['state']") ($(field "$id" "['reason']")), not $want" >&2
+  return 1
+}
 finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]

@@ -9,14 +9,6 @@ source "$(dirname "$0")/../hub/lib.bash"
 : "${SLURM_DIR:?set SLURM_DIR to a folder made by scripts/services/slurm-start}"
 source "$SLURM_DIR/env"
 
-field() { "$P" job show "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)$2)"; }
-wait_state() {
-  local id=$1 want=$2 i
-  for i in $(seq 400); do [ "$(field "$id" "['state']")" = "$want" ] && return 0; sleep 0.05; done
-  echo "job $id is $(field "$id" "['state']"), not $want" >&2
-  return 1
-}
-
 scenario() {
   local mode=$1
   "$P" -q compute add hpc --kind slurm --cpus 2 --gpus 2 --config "{\"slurm_conf\":\"$SLURM_CONF\"}"
