@@ -19,14 +19,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "proxima/base/file_util.h"
 #include "proxima/base/units.h"
 #include "proxima/cli/compute_commands.h"
 #include "proxima/cli/context.h"
 #include "proxima/core/cache_fill.h"
 #include "proxima/core/cache_volume.h"
 #include "proxima/core/placement.h"
-#include "proxima/core/restore.h"
 #include "proxima/core/scheduler.h"
 #include "proxima/ports/compute_codec.h"
 
@@ -178,14 +176,9 @@ class Agent {
         PROXIMA_RETURN_IF_ERROR(ctx_.caches().PutLease(lease));
         at.paths.emplace_back(d.name, fill.path);
       } else if (!d.cached) {
-        std::string dir =
-            ctx_.env.home + "/jobs/" + std::to_string(at.spec.job_id) + "/data/" + d.name;
-        if (::access(dir.c_str(), F_OK) != 0) {
-          PROXIMA_RETURN_IF_ERROR(MakeDirs(dir.substr(0, dir.rfind('/'))));
-          PROXIMA_RETURN_IF_ERROR(
-              CloneCommit(ctx_.repo(), *ctx_.env.clock, d.name, d.commit, dir, 8, nullptr)
-                  .status());
-        }
+        PROXIMA_ASSIGN_OR_RETURN(
+            std::string dir, ClonePrivately(ctx_.repo(), *ctx_.env.clock, ctx_.env.home + "/jobs",
+                                            at.spec.job_id, d, 8));
         at.paths.emplace_back(d.name, dir);
       } else {
         return Status::FailedPrecondition("dataset '" + d.name +

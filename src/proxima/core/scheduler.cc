@@ -133,10 +133,8 @@ struct Scheduler::Impl {
         struct stat st;
         if (::stat(src.clone_dir.c_str(), &st) == 0) continue;  // clones appear whole
         std::string key = "clone\n" + src.clone_dir;
-        std::optional<Status> done = Stage(key, [this, d, dir = src.clone_dir] {
-          PROXIMA_RETURN_IF_ERROR(MakeDirs(dir.substr(0, dir.rfind('/'))));
-          return CloneCommit(s.repo, s.clock, d.name, d.commit, dir, o.stage_threads, nullptr)
-              .status();
+        std::optional<Status> done = Stage(key, [this, d, id = job.id] {
+          return ClonePrivately(s.repo, s.clock, o.jobs_dir, id, d, o.stage_threads).status();
         });
         if (done && !done->ok()) return *done;
         pending = true;
@@ -611,6 +609,18 @@ Result<JobRecord> RequestCancel(ComputeCatalog& catalog, int64_t id) {
   }
   return Status::Unavailable("job " + std::to_string(id) +
                              " changes too fast to cancel; try again");
+}
+
+Result<std::string> ClonePrivately(Repository& repo, Clock& clock, const std::string& jobs_dir,
+                                   int64_t job_id, const JobDataset& dataset, int threads) {
+  std::string parent = jobs_dir + "/" + std::to_string(job_id) + "/data";
+  std::string dir = parent + "/" + dataset.name;
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) return dir;
+  PROXIMA_RETURN_IF_ERROR(MakeDirs(parent));
+  PROXIMA_RETURN_IF_ERROR(
+      CloneCommit(repo, clock, dataset.name, dataset.commit, dir, threads, nullptr).status());
+  return dir;
 }
 
 std::string DatasetVariable(std::string_view dataset) {

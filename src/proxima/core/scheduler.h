@@ -76,6 +76,12 @@ class Scheduler {
 // being cancelled); the scheduler acts on the request.
 Result<JobRecord> RequestCancel(ComputeCatalog& catalog, int64_t id);
 
+// A job's private clone of a dataset (for a resource without a cache
+// volume): <jobs_dir>/<job>/data/<name>, cloned unless already there (a
+// clone appears whole, so one that exists is complete). Returns the folder.
+Result<std::string> ClonePrivately(Repository& repo, Clock& clock, const std::string& jobs_dir,
+                                   int64_t job_id, const JobDataset& dataset, int threads);
+
 // The variable that names a dataset's folder in a job's environment:
 // PROXIMA_DATA_<NAME>, upper-cased, other characters as '_'.
 std::string DatasetVariable(std::string_view dataset);
