@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -429,6 +431,139 @@ TEST_F(DatasetTest, ListPathShowsFoldersAndFiles) {
   ASSERT_TRUE(file.ok());
   EXPECT_EQ((*file)[0].size, 3u << 20);
   EXPECT_TRUE(ListPath(*repo_, tree, "b/nope").status().IsNotFound());
+}
+
+// A folder of many files, whose tree is large enough for a delta to pay.
+void WriteManyFiles(const std::string& dir, int files, int changed_seed) {
+  for (int i = 0; i < files; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "/scan_%04d.bin", i);
+    WriteTestFile(dir + name, RandomBytes(64, static_cast<uint64_t>(i) + 1000));
+  }
+  if (changed_seed > 0) WriteTestFile(dir + "/scan_0007.bin", RandomBytes(64, changed_seed));
+}
+
+ObjectId SubTree(Repository& repo, const ObjectId& tree, const std::string& name) {
+  for (const TreeEntry& e : repo.LoadTree(tree)->entries) {
+    if (e.name == name) return e.tree;
+  }
+  return ObjectId();
+}
+
+TEST_F(DatasetTest, AChangedFolderIsStoredAsADeltaAgainstItsPreviousTree) {
+  WriteManyFiles(src_ + "/many", 200, 0);
+  auto first = Sync("first");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->tree_deltas, 0u);  // nothing to be a delta of
+  WriteManyFiles(src_ + "/many", 200, 77);
+  auto second = Sync("second");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->trees_written, 2u);  // "many" and the root
+  EXPECT_GE(second->tree_deltas, 1u);
+  ObjectId old_many = SubTree(*repo_, TreeOf(first->commit), "many");
+  ObjectId new_many = SubTree(*repo_, TreeOf(second->commit), "many");
+  std::string stored = *store_.Get(ObjectKey(ObjectKind::kTree, new_many));
+  ASSERT_TRUE(IsTreeDelta(stored));
+  auto full = repo_->LoadTreeBytes(new_many);
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_EQ(full->chain, std::vector<ObjectId>{old_many});
+  EXPECT_LT(stored.size(), full->full.size() / 10) << stored.size();
+
+  // Everything that reads trees reads through the delta.
+  std::string dest = tmp_.path() + "/clone";
+  ASSERT_TRUE(CloneCommit(*repo_, clock_, "ds", second->commit, dest, 2, nullptr).ok());
+  EXPECT_EQ(Slurp(dest + "/many/scan_0007.bin"), RandomBytes(64, 77));
+  auto diff = DiffTrees(*repo_, TreeOf(first->commit), TreeOf(second->commit));
+  ASSERT_TRUE(diff.ok());
+  ASSERT_EQ(diff->size(), 1u);
+  EXPECT_EQ((*diff)[0].path, "many/scan_0007.bin");
+  auto fsck = CheckStore(*repo_, refs_, true, 2, nullptr);
+  ASSERT_TRUE(fsck.ok());
+  EXPECT_TRUE(fsck->problems.empty());
+
+  // A missing base is corruption of the delta, named with its base, and
+  // fsck finds it.
+  ASSERT_TRUE(store_.Delete(ObjectKey(ObjectKind::kTree, old_many)).ok());
+  auto lost = repo_->LoadTree(new_many);
+  ASSERT_FALSE(lost.ok());
+  EXPECT_TRUE(lost.status().IsCorruption());
+  EXPECT_NE(lost.status().message().find(old_many.Hex()), std::string::npos)
+      << lost.status().message();
+  auto bad = CheckStore(*repo_, refs_, true, 2, nullptr);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->problems.size(), 2u);  // the old folder, and the new one through it
+}
+
+TEST_F(DatasetTest, AFolderPutBackNeverClosesACycleAndDeltaChainsStayShort) {
+  WriteManyFiles(src_ + "/many", 200, 0);
+  auto first = Sync("v0");
+  ASSERT_TRUE(first.ok());
+  ObjectId original = SubTree(*repo_, TreeOf(first->commit), "many");
+  WriteManyFiles(src_ + "/many", 200, 5);
+  auto changed = Sync("v1");
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(repo_->LoadTreeBytes(SubTree(*repo_, TreeOf(changed->commit), "many"))->chain,
+            std::vector<ObjectId>{original});
+  // Put the folder back as it first was: its tree is written again, and as a
+  // delta against v1 it would close the cycle v0 -> v1 -> v0; it goes in full.
+  WriteManyFiles(src_ + "/many", 200, 0);
+  auto back = Sync("back");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(SubTree(*repo_, TreeOf(back->commit), "many"), original);
+  EXPECT_FALSE(IsTreeDelta(*store_.Get(ObjectKey(ObjectKind::kTree, original))));
+  auto v1 = repo_->LoadTree(SubTree(*repo_, TreeOf(changed->commit), "many"));
+  EXPECT_TRUE(v1.ok()) << v1.status().ToString();
+
+  // A folder changed at every sync: chains grow to the limit, then restart.
+  size_t longest = 0;
+  bool restarted = false;
+  for (int v = 1; v <= static_cast<int>(kMaxTreeDeltaDepth) + 3; ++v) {
+    WriteManyFiles(src_ + "/many", 200, 100 + v);
+    auto r = Sync("v" + std::to_string(v));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    auto bytes = repo_->LoadTreeBytes(SubTree(*repo_, TreeOf(r->commit), "many"));
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    if (longest == kMaxTreeDeltaDepth && bytes->chain.empty()) restarted = true;
+    longest = std::max(longest, bytes->chain.size());
+  }
+  EXPECT_EQ(longest, kMaxTreeDeltaDepth);
+  EXPECT_TRUE(restarted);
+  auto fsck = CheckStore(*repo_, refs_, true, 2, nullptr);
+  ASSERT_TRUE(fsck.ok());
+  EXPECT_TRUE(fsck->problems.empty()) << fsck->problems[0];
+}
+
+TEST_F(DatasetTest, ATamperedCycleOfDeltasIsCorruptionNotAHang) {
+  std::string a = EncodeTree(Tree{});
+  Tree one;
+  one.entries.resize(1);
+  one.entries[0].name = "x";
+  std::string b = EncodeTree(one);
+  ObjectId ida = Sha256(a), idb = Sha256(b);
+  ASSERT_TRUE(store_.Put(ObjectKey(ObjectKind::kTree, ida), EncodeTreeDelta(idb, b, a)).ok());
+  ASSERT_TRUE(store_.Put(ObjectKey(ObjectKind::kTree, idb), EncodeTreeDelta(ida, a, b)).ok());
+  auto r = repo_->LoadTree(ida);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("chain of deltas"), std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(DatasetTest, AVersionOneStoreGetsNoDeltasSoItsOldReadersStillReadIt) {
+  MemoryObjectStore old_store;
+  StoreConfig config;
+  config.version = 1;
+  config.store_id = "00112233445566778899aabbccddeeff";
+  ASSERT_TRUE(old_store.Put(kConfigKey, EncodeStoreConfig(config)).ok());
+  repo_ = std::move(Repository::Open(&old_store, false)).value();
+  EXPECT_FALSE(repo_->TakesTreeDeltas());
+  WriteManyFiles(src_ + "/many", 200, 0);
+  ASSERT_TRUE(Sync("first").ok());
+  WriteManyFiles(src_ + "/many", 200, 5);
+  auto second = Sync("second");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->trees_written, 2u);
+  EXPECT_EQ(second->tree_deltas, 0u);
 }
 
 }  // namespace

@@ -31,7 +31,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   using namespace proxima;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
+    case 6: {
+      // A tree delta against a fixed base: parse, decode, and the result must
+      // then decode as a tree or fail cleanly.
+      static const std::string base = [] {
+        Tree t;
+        for (int i = 0; i < 20; ++i) {
+          TreeEntry e;
+          e.name = "file_" + std::to_string(100 + i);
+          e.mode = 0644;
+          e.size = 10;
+          e.chunks = {Sha256(e.name)};
+          t.entries.push_back(e);
+        }
+        return EncodeTree(t);
+      }();
+      auto delta = ParseTreeDelta(in, "fuzz");
+      MustBeCleanError(delta.status());
+      if (delta.ok()) {
+        auto full = ApplyTreeDelta(*delta, base, "fuzz");
+        MustBeCleanError(full.status());
+        if (full.ok()) MustBeCleanError(DecodeTree(*full, "fuzz").status());
+      }
+      break;
+    }
     case 0:
       MustBeCleanError(DecodeTree(in, "fuzz").status());
       break;

@@ -157,6 +157,7 @@ int CmdSync(CommandContext& ctx, const SyncArgs& args) {
                 {"packs_written", r.packs_written},
                 {"packs_adopted", r.packs_adopted},
                 {"trees_written", r.trees_written},
+                {"tree_deltas", r.tree_deltas},
                 {"seconds", secs},
                 {"phases", PhasesJson(r)},
                 {"skipped", SkippedJson(r.skipped)}};

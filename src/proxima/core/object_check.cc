@@ -8,6 +8,7 @@
 
 #include "proxima/model/keys.h"
 #include "proxima/model/pack.h"
+#include "proxima/model/tree.h"
 
 namespace proxima {
 
@@ -60,8 +61,44 @@ Result<std::vector<PackedBlob>> StoredPackBlobs(ObjectStore& store, const Object
 
 }  // namespace
 
+Result<TreeBytes> ResolveTree(ObjectStore& store, const ObjectId& id, std::string stored,
+                              uint32_t hops) {
+  std::string key = ObjectKey(ObjectKind::kTree, id);
+  auto mismatch = [&] {
+    return Status::Corruption("object '" + key + "' in " + store.Describe() +
+                              " does not match its hash (corrupted or truncated; run 'proxima "
+                              "data fsck')");
+  };
+  if (!IsTreeDelta(stored)) {
+    if (Sha256(stored) != id) return mismatch();
+    return TreeBytes{std::move(stored), {}};
+  }
+  PROXIMA_ASSIGN_OR_RETURN(TreeDelta delta, ParseTreeDelta(stored, key));
+  if (hops == 0) {
+    return Status::Corruption("tree '" + key + "' is at the end of a chain of deltas longer than " +
+                              std::to_string(kMaxTreeDeltaHops) + " (a tampered store?)");
+  }
+  std::string base_key = ObjectKey(ObjectKind::kTree, delta.base);
+  Result<std::string> base_stored = store.Get(base_key);
+  if (base_stored.status().IsNotFound()) {
+    return Status::Corruption("tree '" + key + "' is a delta against '" + base_key +
+                              "', which is missing from " + store.Describe());
+  }
+  PROXIMA_RETURN_IF_ERROR(base_stored.status());
+  PROXIMA_ASSIGN_OR_RETURN(TreeBytes base,
+                           ResolveTree(store, delta.base, std::move(*base_stored), hops - 1));
+  PROXIMA_ASSIGN_OR_RETURN(std::string full, ApplyTreeDelta(delta, base.full, key));
+  if (Sha256(full) != id) return mismatch();
+  base.chain.insert(base.chain.begin(), delta.base);
+  return TreeBytes{std::move(full), std::move(base.chain)};
+}
+
 Status VerifyUpload(ObjectStore& store, std::string_view key, std::string_view bytes,
                     bool pack_blobs) {
+  if (auto tree = IdFromKey(ObjectKind::kTree, key); tree && IsTreeDelta(bytes)) {
+    // A delta is checked against its base, which must be stored already.
+    return ResolveTree(store, *tree, std::string(bytes)).status();
+  }
   PROXIMA_RETURN_IF_ERROR(VerifyObjectBytes(key, bytes, pack_blobs));
   if (!IdFromKey(ObjectKind::kIndex, key)) return Status::Ok();
   PROXIMA_ASSIGN_OR_RETURN(std::vector<IndexedPack> packs, DecodeIndex(bytes, key));

@@ -1,8 +1,13 @@
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
+#include "proxima/base/result.h"
 #include "proxima/base/status.h"
+#include "proxima/model/keys.h"
+#include "proxima/model/tree.h"
 #include "proxima/ports/object_store.h"
 
 namespace proxima {
@@ -19,12 +24,25 @@ namespace proxima {
 // trusted (readers still verify every blob they read).
 Status VerifyObjectBytes(std::string_view key, std::string_view bytes, bool pack_blobs = true);
 
-// VerifyObjectBytes, and for an index object also that its claims hold in
+// VerifyObjectBytes (a tree stored as a delta is resolved against its base in
+// `store` and its result hashed), and for an index object also that its claims hold in
 // `store`: every pack it lists exists there, and that pack's trailer (read
 // with two ranged reads and hashed to the pack id) lists exactly the same
 // blobs. Deduplication trusts the index, so a false index could make another
 // sync skip uploading a blob that is not really stored.
 Status VerifyUpload(ObjectStore& store, std::string_view key, std::string_view bytes,
                     bool pack_blobs = true);
+
+struct TreeBytes {
+  std::string full;             // the encoding the tree id is the SHA-256 of
+  std::vector<ObjectId> chain;  // a delta's bases, nearest first; empty if stored in full
+};
+
+// Resolves the stored bytes of tree `id` (in full, or a delta whose bases are
+// read from `store`) into its full encoding, verified against the id.
+// Corruption names the object at fault; a chain longer than `hops` is
+// refused, so a tampered cycle ends.
+Result<TreeBytes> ResolveTree(ObjectStore& store, const ObjectId& id, std::string stored,
+                              uint32_t hops = kMaxTreeDeltaHops);
 
 }  // namespace proxima

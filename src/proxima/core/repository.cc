@@ -99,9 +99,23 @@ Result<ObjectId> Repository::PutObject(ObjectKind kind, std::string_view bytes) 
   return id;
 }
 
+Result<TreeBytes> Repository::LoadTreeBytes(const ObjectId& id) {
+  std::string key = ObjectKey(ObjectKind::kTree, id);
+  // A body damaged in transit is read again; one damaged at rest stays so.
+  for (int attempt = 1;; ++attempt) {
+    PROXIMA_ASSIGN_OR_RETURN(std::string stored, store_->Get(key));
+    Result<TreeBytes> tree = ResolveTree(*store_, id, std::move(stored));
+    if (tree.ok() || !tree.status().IsCorruption()) return tree;
+    if (attempt == kVerifiedReadAttempts) {
+      return Status::Corruption(tree.status().message() + " (in " + std::to_string(attempt) +
+                                " reads)");
+    }
+  }
+}
+
 Result<Tree> Repository::LoadTree(const ObjectId& id) {
-  PROXIMA_ASSIGN_OR_RETURN(std::string bytes, GetVerified(ObjectKind::kTree, id));
-  return DecodeTree(bytes, ObjectKey(ObjectKind::kTree, id));
+  PROXIMA_ASSIGN_OR_RETURN(TreeBytes bytes, LoadTreeBytes(id));
+  return DecodeTree(bytes.full, ObjectKey(ObjectKind::kTree, id));
 }
 
 Result<Commit> Repository::LoadCommit(const ObjectId& id) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "proxima/base/result.h"
+#include "proxima/core/object_check.h"
 #include "proxima/model/commit.h"
 #include "proxima/model/pack.h"
 #include "proxima/model/tree.h"
@@ -81,6 +82,12 @@ class Repository {
   Result<ObjectId> PutObject(ObjectKind kind, std::string_view bytes);
 
   Result<Tree> LoadTree(const ObjectId& id);
+  // A tree's full encoding, a stored delta resolved against its bases,
+  // verified against `id` (read again on a mismatch, like GetVerified).
+  Result<TreeBytes> LoadTreeBytes(const ObjectId& id);
+  // Whether new trees may be stored as deltas: store format 2 and later
+  // (a version 1 store stays readable by the Proxima that wrote it).
+  bool TakesTreeDeltas() const { return config_.version >= 2; }
   Result<Commit> LoadCommit(const ObjectId& id);
 
   // Loads every index object into a BlobIndex. An index object that fails

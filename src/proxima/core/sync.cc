@@ -255,26 +255,25 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     for (IndexedPack& p : written) packs.push_back(std::move(p));
   }
 
-  // Trees: those not known to exist are written (children first).
+  // Trees: those not known to exist are written (children first), as deltas
+  // against the folder's tree in the head commit where that pays.
   phase("writing trees", 0, 0);
+  ObjectId head_tree;
+  if (head) {
+    PROXIMA_ASSIGN_OR_RETURN(Commit head_commit, repo_->LoadCommit(*head));
+    head_tree = head_commit.tree;
+  }
   std::unordered_set<ObjectId, Hash256Hasher> known_trees(cache.trees.begin(), cache.trees.end());
   // New trees are stored in parallel batches: each is a small object, and a
-  // local store spends most of a small Put creating the file.
-  std::vector<std::pair<ObjectId, std::string>> batch;
-  auto flush_trees = [&]() -> Status {
-    // A network store (a hub, S3) takes more requests in flight than cores.
-    int writers = std::max(threads, repo_->store().PreferredConcurrency());
-    Status s = ParallelFor(batch.size(), writers, [&](size_t i) {
-      return repo_->store().Put(ObjectKey(ObjectKind::kTree, batch[i].first), batch[i].second);
-    });
-    report.trees_written += batch.size();
-    batch.clear();
-    return s;
-  };
-  auto emit = [&](const ObjectId& id, const std::string& bytes) -> Status {
+  // local store spends most of a small Put creating the file. A network
+  // store (a hub, S3) takes more requests in flight than cores.
+  TreeWriter tree_writer(repo_, head ? std::optional<ObjectId>(head_tree) : std::nullopt,
+                         std::max(threads, repo_->store().PreferredConcurrency()));
+  std::vector<NewTree> batch;
+  auto emit = [&](const std::string& path, const ObjectId& id, std::string full) -> Status {
     if (options.dry_run || !known_trees.insert(id).second) return Status::Ok();
-    batch.emplace_back(id, bytes);
-    return batch.size() >= 2048 ? flush_trees() : Status::Ok();
+    batch.push_back({path, id, std::move(full)});
+    return batch.size() >= 2048 ? tree_writer.Write(&batch) : Status::Ok();
   };
   if (!packs.empty()) {
     // Packs are durable before the index that lists them is written.
@@ -282,14 +281,11 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     PROXIMA_RETURN_IF_ERROR(repo_->PutObject(ObjectKind::kIndex, EncodeIndex(packs)).status());
   }
   PROXIMA_ASSIGN_OR_RETURN(BuiltTrees built, BuildTrees(entries, emit));
-  PROXIMA_RETURN_IF_ERROR(flush_trees());
+  PROXIMA_RETURN_IF_ERROR(tree_writer.Write(&batch));
+  report.trees_written = tree_writer.written();
+  report.tree_deltas = tree_writer.deltas();
   report.stats = built.stats;
 
-  ObjectId head_tree;
-  if (head) {
-    PROXIMA_ASSIGN_OR_RETURN(Commit head_commit, repo_->LoadCommit(*head));
-    head_tree = head_commit.tree;
-  }
   int64_t now = clock_->NowUnixNanos();
   StatCache next;
   next.entries = std::move(entries);
@@ -388,11 +384,12 @@ Result<ObjectId> Syncer::RebaseAndPublish(const std::string& dataset,
           "; nothing was published. Keep this folder's version with 'proxima data sync "
           "--force', or take the other with 'proxima data checkout --force'");
     }
-    PROXIMA_ASSIGN_OR_RETURN(BuiltTrees built,
-                             BuildTrees(merged, [&](const ObjectId& id, const std::string& bytes) {
-                               ++report->trees_written;
-                               return repo_->store().Put(ObjectKey(ObjectKind::kTree, id), bytes);
-                             }));
+    PROXIMA_ASSIGN_OR_RETURN(
+        BuiltTrees built,
+        BuildTrees(merged, [&](const std::string&, const ObjectId& id, const std::string& full) {
+          ++report->trees_written;
+          return repo_->store().Put(ObjectKey(ObjectKind::kTree, id), full);
+        }));
     Commit commit = ours;
     commit.parents = {*theirs};
     commit.tree = built.root;

@@ -53,6 +53,7 @@ struct SyncReport {
   uint64_t bytes_read = 0;
   uint64_t packs_written = 0;
   uint64_t trees_written = 0;
+  uint64_t tree_deltas = 0;    // of trees_written, stored as deltas
   uint64_t packs_adopted = 0;  // from a sync that was killed
   // Set when another sync published first and this one was rebased onto its
   // commit: `commit` then holds both, while the folder still matches

@@ -1,6 +1,7 @@
 #include "proxima/core/tree_builder.h"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 
@@ -32,9 +33,7 @@ std::string_view Base(std::string_view path) {
 
 }  // namespace
 
-Result<BuiltTrees> BuildTrees(
-    const std::vector<FileState>& entries,
-    const std::function<Status(const ObjectId&, const std::string&)>& emit) {
+Result<BuiltTrees> BuildTrees(const std::vector<FileState>& entries, const TreeEmitter& emit) {
   BuiltTrees out;
   std::vector<Frame> stack(1);
   stack[0].mode = 0755;
@@ -43,7 +42,7 @@ Result<BuiltTrees> BuildTrees(
     stack.pop_back();
     std::string bytes = EncodeTree(frame.tree);
     ObjectId id = Sha256(bytes);
-    PROXIMA_RETURN_IF_ERROR(emit(id, bytes));
+    PROXIMA_RETURN_IF_ERROR(emit(frame.path, id, std::move(bytes)));
     out.trees.push_back(id);
     if (stack.empty()) {
       out.root = id;
@@ -176,6 +175,75 @@ Status FlattenTree(Repository& repo, const ObjectId& root, const std::string& pr
   out->reserve(out->size() + entries);
   if (trees != nullptr) trees->reserve(trees->size() + loaded.size());
   return Flatten(repo, loaded, root, prefix, out, trees);
+}
+
+TreeWriter::TreeWriter(Repository* repo, const std::optional<ObjectId>& previous_root,
+                       int concurrency)
+    : repo_(repo), previous_root_(previous_root), concurrency_(concurrency) {}
+
+Result<std::optional<ObjectId>> TreeWriter::PreviousAt(const std::string& path) {
+  using Found = std::optional<ObjectId>;
+  if (!previous_root_) return Found();
+  if (path.empty()) return previous_root_;
+  size_t slash = path.rfind('/');
+  std::string parent = slash == std::string::npos ? std::string() : path.substr(0, slash);
+  std::string_view name = std::string_view(path).substr(slash == std::string::npos ? 0 : slash + 1);
+  auto it = folders_.find(parent);
+  if (it == folders_.end()) {
+    PROXIMA_ASSIGN_OR_RETURN(std::optional<ObjectId> parent_id, PreviousAt(parent));
+    std::vector<std::pair<std::string, ObjectId>> dirs;
+    if (parent_id) {
+      PROXIMA_ASSIGN_OR_RETURN(Tree tree, repo_->LoadTree(*parent_id));
+      for (TreeEntry& e : tree.entries) {
+        if (e.type == EntryType::kDirectory) dirs.emplace_back(std::move(e.name), e.tree);
+      }
+    }
+    it = folders_.emplace(parent, std::move(dirs)).first;
+  }
+  auto& dirs = it->second;
+  auto found = std::lower_bound(dirs.begin(), dirs.end(), name,
+                                [](const auto& d, std::string_view n) { return d.first < n; });
+  if (found == dirs.end() || found->first != name) return Found();
+  return Found(found->second);
+}
+
+Status TreeWriter::Write(std::vector<NewTree>* batch) {
+  std::vector<std::optional<ObjectId>> bases(batch->size());
+  if (repo_->TakesTreeDeltas()) {
+    // Serial: it loads each changed folder's parent once, then reads a cache.
+    for (size_t i = 0; i < batch->size(); ++i) {
+      PROXIMA_ASSIGN_OR_RETURN(bases[i], PreviousAt((*batch)[i].path));
+      if (bases[i] == (*batch)[i].id) bases[i].reset();
+    }
+  }
+  std::atomic<uint64_t> deltas{0};
+  std::atomic<uint64_t> stored{0};
+  Status s = ParallelFor(batch->size(), concurrency_, [&](size_t i) -> Status {
+    NewTree& t = (*batch)[i];
+    std::string form;
+    if (bases[i]) {
+      PROXIMA_ASSIGN_OR_RETURN(TreeBytes base, repo_->LoadTreeBytes(*bases[i]));
+      // A tree may exist already (a folder put back as it was) and be in
+      // its base's chain: storing it as a delta would close a cycle.
+      bool cycle = std::find(base.chain.begin(), base.chain.end(), t.id) != base.chain.end();
+      if (!cycle && base.chain.size() < kMaxTreeDeltaDepth) {
+        form = EncodeTreeDelta(*bases[i], base.full, t.full);
+        // A delta must earn the read it costs: at most half of the tree.
+        if (form.empty() || form.size() > t.full.size() / 2) form.clear();
+      }
+    }
+    const std::string& bytes = form.empty() ? t.full : form;
+    if (!form.empty()) deltas.fetch_add(1, std::memory_order_relaxed);
+    stored.fetch_add(bytes.size(), std::memory_order_relaxed);
+    return repo_->store().Put(ObjectKey(ObjectKind::kTree, t.id), bytes);
+  });
+  written_ += batch->size();
+  deltas_ += deltas.load();
+  stored_bytes_ += stored.load();
+  batch->clear();
+  // Folders already resolved stay cached: a parent is written after its
+  // children, usually in a later batch.
+  return s;
 }
 
 }  // namespace proxima

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "proxima/core/file_state.h"
@@ -15,12 +17,50 @@ struct BuiltTrees {
   std::vector<ObjectId> trees;  // every tree, root last
 };
 
+// Receives a folder's path ("" for the root), its tree id and encoding.
+using TreeEmitter =
+    std::function<Status(const std::string& path, const ObjectId& id, std::string full)>;
+
 // Builds the Merkle trees of a walk-order list whose files carry their
 // chunks. Each directory must appear before its contents. `emit` receives
 // every encoded tree, children before parents (the write order).
-Result<BuiltTrees> BuildTrees(
-    const std::vector<FileState>& entries,
-    const std::function<Status(const ObjectId&, const std::string&)>& emit);
+Result<BuiltTrees> BuildTrees(const std::vector<FileState>& entries, const TreeEmitter& emit);
+
+struct NewTree {
+  std::string path;
+  ObjectId id;
+  std::string full;  // the full encoding
+};
+
+// Stores new trees, each as a delta against the tree its folder had in the
+// previous commit when the store takes deltas and one pays (docs/format.md,
+// "Tree deltas"). The previous trees are found by path from the previous
+// root: a changed folder's parent changed too, so the parents it loads are
+// the ones whose new trees come next.
+class TreeWriter {
+ public:
+  TreeWriter(Repository* repo, const std::optional<ObjectId>& previous_root, int concurrency);
+
+  // Stores a batch on `concurrency` threads and empties it.
+  Status Write(std::vector<NewTree>* batch);
+
+  uint64_t written() const { return written_; }
+  uint64_t deltas() const { return deltas_; }
+  uint64_t stored_bytes() const { return stored_bytes_; }
+
+ private:
+  // The tree at folder `path` in the previous commit, if it had that folder.
+  Result<std::optional<ObjectId>> PreviousAt(const std::string& path);
+
+  Repository* repo_;
+  std::optional<ObjectId> previous_root_;
+  int concurrency_;
+  // Previous folders loaded so far: their sub-folders by name, sorted.
+  std::unordered_map<std::string, std::vector<std::pair<std::string, ObjectId>>> folders_;
+  uint64_t written_ = 0;
+  uint64_t deltas_ = 0;
+  uint64_t stored_bytes_ = 0;
+};
 
 // The entries of the tree `root`, flattened in walk order (stat fields zero),
 // below `prefix`. `trees`, when not null, receives the ids of all trees read.

@@ -62,7 +62,8 @@ struct ChunkerParams {
 };
 
 struct StoreConfig {
-  static constexpr int kCurrentVersion = 1;
+  // 2: trees may be stored as deltas (docs/format.md, "Tree deltas").
+  static constexpr int kCurrentVersion = 2;
   int version = kCurrentVersion;
   std::string store_id;
   ChunkerParams chunker;

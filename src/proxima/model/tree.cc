@@ -1,6 +1,10 @@
 #include "proxima/model/tree.h"
 
+#include <zstd.h>
+
+#include <algorithm>
 #include <cassert>
+#include <memory>
 
 #include "proxima/base/coding.h"
 #include "proxima/model/names.h"
@@ -10,6 +14,26 @@ namespace proxima {
 namespace {
 constexpr std::string_view kTreeMagic = "PROXTREE";
 constexpr uint32_t kTreeVersion = 1;
+constexpr std::string_view kDeltaMagic = "PROXTDLT";
+constexpr uint32_t kDeltaVersion = 1;
+// Largest full encoding a delta may claim: a directory of about 20 million
+// entries. Bounds what a tampered object can make a reader allocate.
+constexpr uint64_t kMaxTreeBytes = uint64_t{1} << 30;
+
+// The smallest window that holds base and content, so every match in the
+// base is reachable.
+int WindowLogFor(size_t bytes) {
+  int log = 10;  // ZSTD_WINDOWLOG_MIN; the limits are not in zstd's stable API
+  while (log < 31 && (size_t{1} << log) < bytes) ++log;
+  return log;
+}
+
+struct CCtxFree {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct DCtxFree {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
 }  // namespace
 
 std::string EncodeTree(const Tree& tree) {
@@ -109,6 +133,90 @@ Result<Tree> DecodeTree(std::string_view in, std::string_view what) {
   }
   if (!in.empty()) return corrupt("trailing bytes");
   return tree;
+}
+
+bool IsTreeDelta(std::string_view stored) {
+  return stored.substr(0, kDeltaMagic.size()) == kDeltaMagic;
+}
+
+Result<TreeDelta> ParseTreeDelta(std::string_view in, std::string_view what) {
+  auto corrupt = [&](std::string_view why) {
+    return Status::Corruption("tree " + std::string(what) + ": " + std::string(why));
+  };
+  if (!IsTreeDelta(in)) return corrupt("not a tree delta");
+  in.remove_prefix(kDeltaMagic.size());
+  uint32_t version = 0;
+  if (!GetFixed32(&in, &version)) return corrupt("truncated delta header");
+  if (version != kDeltaVersion) {
+    return Status::FailedPrecondition("tree " + std::string(what) + " is a delta of version " +
+                                      std::to_string(version) +
+                                      ", which this Proxima does not know; upgrade Proxima");
+  }
+  TreeDelta d;
+  std::string_view base;
+  if (!GetBytes(&in, 32, &base) || !GetVarint64(&in, &d.raw_length)) {
+    return corrupt("truncated delta header");
+  }
+  if (d.raw_length > kMaxTreeBytes) return corrupt("delta claims an oversized tree");
+  d.base = ObjectId(reinterpret_cast<const uint8_t*>(base.data()));
+  d.frame = in;
+  return d;
+}
+
+std::string EncodeTreeDelta(const ObjectId& base, std::string_view base_full,
+                            std::string_view full) {
+  std::string out(kDeltaMagic);
+  PutFixed32(&out, kDeltaVersion);
+  out.append(base.view());
+  PutVarint64(&out, full.size());
+  std::unique_ptr<ZSTD_CCtx, CCtxFree> cctx(ZSTD_createCCtx());
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, 3);
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_windowLog,
+                         WindowLogFor(base_full.size() + full.size()));
+  ZSTD_CCtx_refPrefix(cctx.get(), base_full.data(), base_full.size());
+  size_t header = out.size();
+  out.resize(header + ZSTD_compressBound(full.size()));
+  size_t n = ZSTD_compress2(cctx.get(), out.data() + header, out.size() - header, full.data(),
+                            full.size());
+  // Compressing into a buffer of the bound cannot fail but for lack of
+  // memory; a caller that sees an empty result stores the tree in full.
+  if (ZSTD_isError(n)) return std::string();
+  out.resize(header + n);
+  return out;
+}
+
+Result<std::string> ApplyTreeDelta(const TreeDelta& delta, std::string_view base_full,
+                                   std::string_view what) {
+  auto corrupt = [&] {
+    return Status::Corruption("tree " + std::string(what) +
+                              ": delta does not decode against base " + delta.base.ShortHex());
+  };
+  if (ZSTD_getFrameContentSize(delta.frame.data(), delta.frame.size()) != delta.raw_length) {
+    return corrupt();
+  }
+  std::unique_ptr<ZSTD_DCtx, DCtxFree> dctx(ZSTD_createDCtx());
+  ZSTD_DCtx_setParameter(dctx.get(), ZSTD_d_windowLogMax, WindowLogFor(kMaxTreeBytes * 2));
+  ZSTD_DCtx_refPrefix(dctx.get(), base_full.data(), base_full.size());
+  // The output grows as it decodes, so a forged length costs nothing until
+  // the frame really produces the bytes.
+  std::string out(std::min<uint64_t>(delta.raw_length, 1 << 20), '\0');
+  ZSTD_inBuffer in{delta.frame.data(), delta.frame.size(), 0};
+  ZSTD_outBuffer o{out.data(), out.size(), 0};
+  for (;;) {
+    size_t rc = ZSTD_decompressStream(dctx.get(), &o, &in);
+    if (ZSTD_isError(rc)) return corrupt();
+    if (rc == 0) break;  // the frame is complete
+    if (o.pos == o.size) {
+      if (out.size() == delta.raw_length) return corrupt();  // longer than it said
+      out.resize(std::min<uint64_t>(delta.raw_length, out.size() * 2));
+      o.dst = out.data();
+      o.size = out.size();
+    } else if (in.pos == in.size) {
+      return corrupt();  // truncated
+    }
+  }
+  if (o.pos != delta.raw_length || in.pos != in.size) return corrupt();
+  return out;
 }
 
 }  // namespace proxima

@@ -44,4 +44,30 @@ std::string EncodeTree(const Tree& tree);
 // in error messages (for example its key).
 Result<Tree> DecodeTree(std::string_view bytes, std::string_view what);
 
+// Tree deltas (docs/format.md, "Tree deltas"): a tree may be stored as a zstd
+// frame of its encoding compressed against the encoding of another tree, its
+// base. The tree's id stays the SHA-256 of its full encoding. Writers keep
+// chains at most kMaxTreeDeltaDepth long; readers follow at most
+// kMaxTreeDeltaHops, so a tampered cycle ends in an error.
+inline constexpr uint32_t kMaxTreeDeltaDepth = 8;
+inline constexpr uint32_t kMaxTreeDeltaHops = 64;
+
+struct TreeDelta {
+  ObjectId base;
+  uint64_t raw_length = 0;  // bytes of the full encoding
+  std::string_view frame;   // points into the stored bytes
+};
+
+bool IsTreeDelta(std::string_view stored);
+// Header checks only: magic, version, a bounded length.
+Result<TreeDelta> ParseTreeDelta(std::string_view stored, std::string_view what);
+// The stored form of `full` as a delta against `base_full`; empty if zstd
+// fails (out of memory).
+std::string EncodeTreeDelta(const ObjectId& base, std::string_view base_full,
+                            std::string_view full);
+// The full encoding, given the base's. Corruption when the frame does not
+// decode to exactly raw_length bytes; the caller checks the hash.
+Result<std::string> ApplyTreeDelta(const TreeDelta& delta, std::string_view base_full,
+                                   std::string_view what);
+
 }  // namespace proxima
