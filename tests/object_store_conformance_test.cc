@@ -140,6 +140,32 @@ TYPED_TEST(ObjectStoreConformance, GetRangeReadsASliceAndStopsAtTheEnd) {
   EXPECT_EQ(*this->store_->GetRange("r", 50, 5), "");
 }
 
+TYPED_TEST(ObjectStoreConformance, GetRangeIntoReadsUnalignedSlicesIntoAReusedBuffer) {
+  // Longer than two blocks of direct I/O, so ranges straddle block edges.
+  std::string content;
+  for (int i = 0; i < 10000; ++i) content.push_back(static_cast<char>('a' + i % 26));
+  ASSERT_TRUE(this->store_->Put("data/aa/r", content).ok());
+  AlignedBuffer buffer;
+  struct Case {
+    uint64_t offset, length;
+  };
+  for (Case c : std::vector<Case>{{0, 10000},
+                                  {1, 5},
+                                  {4095, 2},
+                                  {4000, 5000},
+                                  {9990, 100},
+                                  {10000, 5},
+                                  {20000, 5},
+                                  {8192, 1808}}) {
+    auto got = this->store_->GetRangeInto("data/aa/r", c.offset, c.length, &buffer);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    std::string want = c.offset >= content.size() ? "" : content.substr(c.offset, c.length);
+    EXPECT_EQ(std::string(*got), want) << c.offset << "+" << c.length;
+  }
+  auto missing = this->store_->GetRangeInto("data/aa/nothere", 0, 1, &buffer);
+  EXPECT_TRUE(missing.status().IsNotFound());
+}
+
 TYPED_TEST(ObjectStoreConformance, ListFiltersByPrefixAcrossFolders) {
   for (const char* k : {"data/aa/aa1", "data/aa/aa2", "data/ab/ab1", "trees/aa/aa9", "commits/c1",
                         "commits/c2", "config"}) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <vector>
@@ -146,6 +147,47 @@ Result<std::string> LocalObjectStore::GetRange(std::string_view key, uint64_t of
   ::close(fd);
   PROXIMA_RETURN_IF_ERROR(s);
   return out;
+}
+
+Result<std::string_view> LocalObjectStore::GetRangeInto(std::string_view key, uint64_t offset,
+                                                        uint64_t length, AlignedBuffer* buffer) {
+  PROXIMA_RETURN_IF_ERROR(CheckKey(key));
+  std::string path = PathOf(key);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
+  if (fd < 0 && errno == EINVAL) return ObjectStore::GetRangeInto(key, offset, length, buffer);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return Status::NotFound("object '" + std::string(key) + "' not found in store " + root_);
+    }
+    return ErrnoStatus(errno, "cannot open '" + path + "'");
+  }
+  // Direct reads start and end on block boundaries: read the blocks around
+  // the range and point into them.
+  constexpr uint64_t kBlock = AlignedBuffer::kAlignment;
+  uint64_t start = offset / kBlock * kBlock;
+  uint64_t skip = offset - start;
+  uint64_t span = (skip + length + kBlock - 1) / kBlock * kBlock;
+  buffer->Resize(span);
+  uint64_t got = 0;
+  int err = 0;
+  while (got < span) {
+    ssize_t n = ::pread(fd, buffer->data() + got, span - got, static_cast<off_t>(start + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    if (n == 0) break;  // end of the object
+    got += static_cast<uint64_t>(n);
+  }
+  ::close(fd);
+  if (err == EINVAL && got == 0) {
+    // The file system refused direct reads after all.
+    return ObjectStore::GetRangeInto(key, offset, length, buffer);
+  }
+  if (err != 0) return ErrnoStatus(err, "cannot read '" + path + "'");
+  if (got <= skip) return std::string_view();
+  return std::string_view(buffer->data() + skip, std::min(length, got - skip));
 }
 
 Result<uint64_t> LocalObjectStore::Size(std::string_view key) {

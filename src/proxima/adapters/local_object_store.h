@@ -25,6 +25,9 @@ class LocalObjectStore : public ObjectStore {
   Status PutIfAbsent(std::string_view key, std::string_view data) override;
   Result<std::string> Get(std::string_view key) override;
   Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) override;
+  // O_DIRECT into the aligned buffer where the file system allows it.
+  Result<std::string_view> GetRangeInto(std::string_view key, uint64_t offset, uint64_t length,
+                                        AlignedBuffer* buffer) override;
   Result<uint64_t> Size(std::string_view key) override;
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Delete(std::string_view key) override;

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proxima/base/aligned_buffer.h"
 #include "proxima/base/result.h"
 
 namespace proxima {
@@ -48,6 +49,19 @@ class ObjectStore {
   // `length` bytes from `offset`; fewer when the object ends first, and
   // empty when `offset` is at or past its end.
   virtual Result<std::string> GetRange(std::string_view key, uint64_t offset, uint64_t length) = 0;
+
+  // GetRange into a caller's reusable buffer; the view returned points into
+  // `buffer`. A store that can read straight into aligned memory (a local
+  // folder, with O_DIRECT) skips the page cache, the zero-fill and the copy
+  // of GetRange; by default this copies GetRange's result.
+  virtual Result<std::string_view> GetRangeInto(std::string_view key, uint64_t offset,
+                                                uint64_t length, AlignedBuffer* buffer) {
+    Result<std::string> bytes = GetRange(key, offset, length);
+    if (!bytes.ok()) return bytes.status();
+    buffer->Clear();
+    buffer->Append(*bytes);
+    return buffer->view();
+  }
 
   // The object's size in bytes, or NotFound.
   virtual Result<uint64_t> Size(std::string_view key) = 0;
