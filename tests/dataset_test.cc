@@ -483,7 +483,14 @@ TEST_F(DatasetTest, AChangedFolderIsStoredAsADeltaAgainstItsPreviousTree) {
 
   // A missing base is corruption of the delta, named with its base, and
   // fsck finds it.
+  auto old_full = repo_->LoadTreeBytes(old_many);
+  ASSERT_TRUE(old_full.ok());
   ASSERT_TRUE(store_.Delete(ObjectKey(ObjectKind::kTree, old_many)).ok());
+  // A reader that holds the base already (a diff does) does not read it.
+  KnownTree known{old_many, old_full->full};
+  auto through_known = repo_->LoadTreeBytes(new_many, &known);
+  ASSERT_TRUE(through_known.ok()) << through_known.status().ToString();
+  EXPECT_EQ(through_known->full, full->full);
   auto lost = repo_->LoadTree(new_many);
   ASSERT_FALSE(lost.ok());
   EXPECT_TRUE(lost.status().IsCorruption());

@@ -37,8 +37,13 @@ Status One(Repository& repo, const TreeEntry& e, const std::string& prefix, Chan
 Status DiffInto(Repository& repo, const ObjectId& a, const ObjectId& b, const std::string& prefix,
                 std::vector<Change>* out) {
   if (a == b) return Status::Ok();
-  PROXIMA_ASSIGN_OR_RETURN(Tree ta, repo.LoadTree(a));
-  PROXIMA_ASSIGN_OR_RETURN(Tree tb, repo.LoadTree(b));
+  // The newer tree is often a delta against the older one: it is applied
+  // to the copy in hand rather than read again.
+  PROXIMA_ASSIGN_OR_RETURN(TreeBytes fa, repo.LoadTreeBytes(a));
+  KnownTree known{a, fa.full};
+  PROXIMA_ASSIGN_OR_RETURN(TreeBytes fb, repo.LoadTreeBytes(b, &known));
+  PROXIMA_ASSIGN_OR_RETURN(Tree ta, DecodeTree(fa.full, ObjectKey(ObjectKind::kTree, a)));
+  PROXIMA_ASSIGN_OR_RETURN(Tree tb, DecodeTree(fb.full, ObjectKey(ObjectKind::kTree, b)));
   size_t i = 0, j = 0;
   while (i < ta.entries.size() || j < tb.entries.size()) {
     int cmp = i == ta.entries.size()   ? 1

@@ -62,7 +62,7 @@ Result<std::vector<PackedBlob>> StoredPackBlobs(ObjectStore& store, const Object
 }  // namespace
 
 Result<TreeBytes> ResolveTree(ObjectStore& store, const ObjectId& id, std::string stored,
-                              uint32_t hops) {
+                              uint32_t hops, const KnownTree* known) {
   std::string key = ObjectKey(ObjectKind::kTree, id);
   auto mismatch = [&] {
     return Status::Corruption("object '" + key + "' in " + store.Describe() +
@@ -77,6 +77,11 @@ Result<TreeBytes> ResolveTree(ObjectStore& store, const ObjectId& id, std::strin
   if (hops == 0) {
     return Status::Corruption("tree '" + key + "' is at the end of a chain of deltas longer than " +
                               std::to_string(kMaxTreeDeltaHops) + " (a tampered store?)");
+  }
+  if (known != nullptr && known->id == delta.base) {
+    PROXIMA_ASSIGN_OR_RETURN(std::string full, ApplyTreeDelta(delta, known->full, key));
+    if (Sha256(full) != id) return mismatch();
+    return TreeBytes{std::move(full), {delta.base}};
   }
   std::string base_key = ObjectKey(ObjectKind::kTree, delta.base);
   Result<std::string> base_stored = store.Get(base_key);

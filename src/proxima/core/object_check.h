@@ -42,7 +42,13 @@ struct TreeBytes {
 // read from `store`) into its full encoding, verified against the id.
 // Corruption names the object at fault; a chain longer than `hops` is
 // refused, so a tampered cycle ends.
+// `known`, when set, is a tree the caller holds already (id and full
+// encoding): a delta against it is applied without reading it again.
+struct KnownTree {
+  ObjectId id;
+  std::string_view full;
+};
 Result<TreeBytes> ResolveTree(ObjectStore& store, const ObjectId& id, std::string stored,
-                              uint32_t hops = kMaxTreeDeltaHops);
+                              uint32_t hops = kMaxTreeDeltaHops, const KnownTree* known = nullptr);
 
 }  // namespace proxima

@@ -99,12 +99,12 @@ Result<ObjectId> Repository::PutObject(ObjectKind kind, std::string_view bytes) 
   return id;
 }
 
-Result<TreeBytes> Repository::LoadTreeBytes(const ObjectId& id) {
+Result<TreeBytes> Repository::LoadTreeBytes(const ObjectId& id, const KnownTree* known) {
   std::string key = ObjectKey(ObjectKind::kTree, id);
   // A body damaged in transit is read again; one damaged at rest stays so.
   for (int attempt = 1;; ++attempt) {
     PROXIMA_ASSIGN_OR_RETURN(std::string stored, store_->Get(key));
-    Result<TreeBytes> tree = ResolveTree(*store_, id, std::move(stored));
+    Result<TreeBytes> tree = ResolveTree(*store_, id, std::move(stored), kMaxTreeDeltaHops, known);
     if (tree.ok() || !tree.status().IsCorruption()) return tree;
     if (attempt == kVerifiedReadAttempts) {
       return Status::Corruption(tree.status().message() + " (in " + std::to_string(attempt) +

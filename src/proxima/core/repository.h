@@ -84,7 +84,10 @@ class Repository {
   Result<Tree> LoadTree(const ObjectId& id);
   // A tree's full encoding, a stored delta resolved against its bases,
   // verified against `id` (read again on a mismatch, like GetVerified).
-  Result<TreeBytes> LoadTreeBytes(const ObjectId& id);
+  // With `known`, a delta against that tree is applied to the caller's copy
+  // (a diff holds the old folder's tree when it reads the new one); the chain
+  // returned then stops at it.
+  Result<TreeBytes> LoadTreeBytes(const ObjectId& id, const KnownTree* known = nullptr);
   // Whether new trees may be stored as deltas: store format 2 and later
   // (a version 1 store stays readable by the Proxima that wrote it).
   bool TakesTreeDeltas() const { return config_.version >= 2; }
