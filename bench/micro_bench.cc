@@ -94,6 +94,25 @@ void BM_TreeEncodeDecode(benchmark::State& state) {
 }
 BENCHMARK(BM_TreeEncodeDecode)->Arg(1000);
 
+// A folder of 100 files with one changed: what a sync stores and a diff or
+// clone reads for each changed folder.
+void BM_TreeDeltaEncode(benchmark::State& state) {
+  std::string base = EncodeTree(MakeTree(static_cast<size_t>(state.range(0)), 0));
+  std::string next = EncodeTree(MakeTree(static_cast<size_t>(state.range(0)), 1));
+  ObjectId base_id = Sha256(base);
+  for (auto _ : state) benchmark::DoNotOptimize(EncodeTreeDelta(base_id, base, next));
+}
+BENCHMARK(BM_TreeDeltaEncode)->Arg(100)->Arg(10000);
+
+void BM_TreeDeltaApply(benchmark::State& state) {
+  std::string base = EncodeTree(MakeTree(static_cast<size_t>(state.range(0)), 0));
+  std::string next = EncodeTree(MakeTree(static_cast<size_t>(state.range(0)), 1));
+  std::string stored = EncodeTreeDelta(Sha256(base), base, next);
+  TreeDelta delta = *ParseTreeDelta(stored, "t");
+  for (auto _ : state) benchmark::DoNotOptimize(ApplyTreeDelta(delta, base, "t"));
+}
+BENCHMARK(BM_TreeDeltaApply)->Arg(100)->Arg(10000);
+
 void BM_DiffOnePercentChanged(benchmark::State& state) {
   // 100 folders of 1,000 files; 1% of files changed, spread over all folders.
   MemoryObjectStore store;
