@@ -55,6 +55,7 @@ rc=0
 wait $sync_pid || rc=$?
 check "the sync saw the outage and retried" grep -q "retrying in" "$WORK/sync.err"
 check "the sync finished once the server was back (rc $rc)" test $rc -eq 0
+if [ $rc -ne 0 ]; then tail -5 "$WORK/sync.err" >&2; fi  # seen once under load: say why
 check "the commit is published" grep -q "^Committed restart@" "$WORK/sync.out"
 check "fsck is clean" "$P" -q data fsck
 check "a clone is exact" bash -c "'$P' -q data clone restart '$WORK/c1' && diff -r -x .proxima '$src' '$WORK/c1'"
