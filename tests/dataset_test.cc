@@ -444,7 +444,9 @@ void WriteManyFiles(const std::string& dir, int files, int changed_seed) {
 }
 
 ObjectId SubTree(Repository& repo, const ObjectId& tree, const std::string& name) {
-  for (const TreeEntry& e : repo.LoadTree(tree)->entries) {
+  auto loaded = repo.LoadTree(tree);  // a range-for over a temporary's member would dangle
+  if (!loaded.ok()) return ObjectId();
+  for (const TreeEntry& e : loaded->entries) {
     if (e.name == name) return e.tree;
   }
   return ObjectId();

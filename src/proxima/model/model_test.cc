@@ -162,7 +162,8 @@ TEST(TreeDelta, RefusesTruncatedDamagedAndUnknownDeltas) {
     EXPECT_FALSE(ParseTreeDelta(delta.substr(0, cut), "t").ok()) << cut;
   }
   for (size_t cut = header; cut < delta.size(); ++cut) {
-    auto d = ParseTreeDelta(delta.substr(0, cut), "t");
+    std::string truncated = delta.substr(0, cut);  // the parsed delta points into it
+    auto d = ParseTreeDelta(truncated, "t");
     ASSERT_TRUE(d.ok());
     auto r = ApplyTreeDelta(*d, base, "trees/t");
     ASSERT_FALSE(r.ok()) << cut;
