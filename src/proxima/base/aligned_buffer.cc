@@ -34,4 +34,19 @@ void AlignedBuffer::Reserve(size_t capacity) {
   capacity_ = capacity;
 }
 
+AlignedBuffer AlignedBufferPool::Take() {
+  std::lock_guard lock(mu_);
+  if (free_.empty()) return AlignedBuffer();
+  AlignedBuffer b = std::move(free_.back());
+  free_.pop_back();
+  b.Clear();
+  return b;
+}
+
+void AlignedBufferPool::Give(AlignedBuffer buffer) {
+  if (buffer.capacity() == 0 || buffer.capacity() > max_bytes_) return;
+  std::lock_guard lock(mu_);
+  if (free_.size() < max_kept_) free_.push_back(std::move(buffer));
+}
+
 }  // namespace proxima

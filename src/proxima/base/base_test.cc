@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstdint>
 
+#include "proxima/base/aligned_buffer.h"
 #include "proxima/base/coding.h"
 #include "proxima/base/hash.h"
 #include "proxima/base/parallel.h"
@@ -90,6 +92,33 @@ TEST(ParallelFor, RunsEveryIndexAndReturnsTheFirstError) {
   Status s = ParallelFor(
       100, 4, [&](size_t i) { return i == 10 ? Status::Corruption("ten") : Status::Ok(); });
   EXPECT_TRUE(s.IsCorruption());
+}
+
+}  // namespace
+}  // namespace proxima
+
+namespace proxima {
+namespace {
+
+TEST(AlignedBufferPool, HandsBackKeptBuffersUpToItsLimits) {
+  AlignedBufferPool pool(/*max_kept=*/2, /*max_bytes=*/1 << 20);
+  {
+    AlignedBufferPool::Lease a(&pool), b(&pool), c(&pool);
+    a->Resize(100 << 10);
+    b->Resize(200 << 10);
+    c->Resize(2 << 20);  // over max_bytes: released, not kept
+  }
+  AlignedBufferPool::Lease x(&pool), y(&pool), z(&pool);
+  size_t kept = 0;
+  for (AlignedBuffer* buf : {&*x, &*y, &*z}) {
+    EXPECT_TRUE(buf->empty());
+    if (buf->capacity() > 0) {
+      ++kept;
+      EXPECT_LE(buf->capacity(), size_t{1} << 20);
+      EXPECT_EQ(reinterpret_cast<uintptr_t>(buf->data()) % AlignedBuffer::kAlignment, 0u);
+    }
+  }
+  EXPECT_EQ(kept, 2u);
 }
 
 }  // namespace

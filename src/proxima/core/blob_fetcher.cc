@@ -1,8 +1,10 @@
 #include "proxima/core/blob_fetcher.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 
+#include "proxima/base/aligned_buffer.h"
 #include "proxima/base/parallel.h"
 
 namespace proxima {
@@ -27,6 +29,10 @@ Status FetchBlobs(Repository& repo, const BlobIndex& index, const std::vector<Ob
                            [](const PackedBlob& a, const PackedBlob& b) { return a.id == b.id; }),
                list.end());
   }
+  // Pack spans are read into buffers reused pack after pack (a fresh 16 MiB
+  // string per pack cost a zero-fill and 4,096 page faults); they are freed
+  // when the fetch ends.
+  AlignedBufferPool buffers(static_cast<size_t>(std::max(threads, 1)), SIZE_MAX);
   return ParallelFor(work.size(), threads, [&](size_t w) -> Status {
     const ObjectId& pack_id = index.PackId(work[w].first);
     const std::vector<PackedBlob>& list = work[w].second;
@@ -51,16 +57,14 @@ Status FetchBlobs(Repository& repo, const BlobIndex& index, const std::vector<Ob
     // again (from it to the end of the span) up to kVerifiedReadAttempts
     // times in all, since a body damaged in transit reads fine the next time.
     bool one_span = end - start <= 2 * wanted + (1 << 20);
-    // One buffer per thread, reused pack after pack: a fresh 16 MiB string
-    // per pack cost a zero-fill and 4,096 page faults.
-    thread_local AlignedBuffer buffer;
+    AlignedBufferPool::Lease buffer(&buffers);
     size_t next = 0;
     int bad_reads = 0;
     while (next < list.size()) {
       uint64_t base = list[next].offset;
       uint64_t length = one_span ? end - base : list[next].stored_length;
       PROXIMA_ASSIGN_OR_RETURN(std::string_view bytes,
-                               repo.store().GetRangeInto(key, base, length, &buffer));
+                               repo.store().GetRangeInto(key, base, length, &*buffer));
       for (; next < list.size(); ++next) {
         if (!one_span && list[next].offset != base) break;  // fetch the next one alone
         Status s = deliver_from(bytes, base, list[next]);

@@ -78,21 +78,23 @@ Result<TreeBytes> ResolveTree(ObjectStore& store, const ObjectId& id, std::strin
     return Status::Corruption("tree '" + key + "' is at the end of a chain of deltas longer than " +
                               std::to_string(kMaxTreeDeltaHops) + " (a tampered store?)");
   }
+  TreeBytes base;
+  std::string_view base_full;
   if (known != nullptr && known->id == delta.base) {
-    PROXIMA_ASSIGN_OR_RETURN(std::string full, ApplyTreeDelta(delta, known->full, key));
-    if (Sha256(full) != id) return mismatch();
-    return TreeBytes{std::move(full), {delta.base}};
+    base_full = known->full;  // the chain stops at the tree in hand
+  } else {
+    std::string base_key = ObjectKey(ObjectKind::kTree, delta.base);
+    Result<std::string> base_stored = store.Get(base_key);
+    if (base_stored.status().IsNotFound()) {
+      return Status::Corruption("tree '" + key + "' is a delta against '" + base_key +
+                                "', which is missing from " + store.Describe());
+    }
+    PROXIMA_RETURN_IF_ERROR(base_stored.status());
+    PROXIMA_ASSIGN_OR_RETURN(base,
+                             ResolveTree(store, delta.base, std::move(*base_stored), hops - 1));
+    base_full = base.full;
   }
-  std::string base_key = ObjectKey(ObjectKind::kTree, delta.base);
-  Result<std::string> base_stored = store.Get(base_key);
-  if (base_stored.status().IsNotFound()) {
-    return Status::Corruption("tree '" + key + "' is a delta against '" + base_key +
-                              "', which is missing from " + store.Describe());
-  }
-  PROXIMA_RETURN_IF_ERROR(base_stored.status());
-  PROXIMA_ASSIGN_OR_RETURN(TreeBytes base,
-                           ResolveTree(store, delta.base, std::move(*base_stored), hops - 1));
-  PROXIMA_ASSIGN_OR_RETURN(std::string full, ApplyTreeDelta(delta, base.full, key));
+  PROXIMA_ASSIGN_OR_RETURN(std::string full, ApplyTreeDelta(delta, base_full, key));
   if (Sha256(full) != id) return mismatch();
   base.chain.insert(base.chain.begin(), delta.base);
   return TreeBytes{std::move(full), std::move(base.chain)};

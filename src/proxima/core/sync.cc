@@ -269,11 +269,9 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   // store (a hub, S3) takes more requests in flight than cores.
   TreeWriter tree_writer(repo_, head ? std::optional<ObjectId>(head_tree) : std::nullopt,
                          std::max(threads, repo_->store().PreferredConcurrency()));
-  std::vector<NewTree> batch;
   auto emit = [&](const std::string& path, const ObjectId& id, std::string full) -> Status {
     if (options.dry_run || !known_trees.insert(id).second) return Status::Ok();
-    batch.push_back({path, id, std::move(full)});
-    return batch.size() >= 2048 ? tree_writer.Write(&batch) : Status::Ok();
+    return tree_writer.Add({path, id, std::move(full)});
   };
   if (!packs.empty()) {
     // Packs are durable before the index that lists them is written.
@@ -281,7 +279,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     PROXIMA_RETURN_IF_ERROR(repo_->PutObject(ObjectKind::kIndex, EncodeIndex(packs)).status());
   }
   PROXIMA_ASSIGN_OR_RETURN(BuiltTrees built, BuildTrees(entries, emit));
-  PROXIMA_RETURN_IF_ERROR(tree_writer.Write(&batch));
+  PROXIMA_RETURN_IF_ERROR(tree_writer.Finish());
   report.trees_written = tree_writer.written();
   report.tree_deltas = tree_writer.deltas();
   report.stats = built.stats;
@@ -384,12 +382,17 @@ Result<ObjectId> Syncer::RebaseAndPublish(const std::string& dataset,
           "; nothing was published. Keep this folder's version with 'proxima data sync "
           "--force', or take the other with 'proxima data checkout --force'");
     }
+    // Stored like a sync's trees, as deltas against theirs where that pays.
+    TreeWriter writer(repo_, theirs_commit.tree,
+                      std::max(DefaultThreads(), repo_->store().PreferredConcurrency()));
     PROXIMA_ASSIGN_OR_RETURN(
         BuiltTrees built,
-        BuildTrees(merged, [&](const std::string&, const ObjectId& id, const std::string& full) {
-          ++report->trees_written;
-          return repo_->store().Put(ObjectKey(ObjectKind::kTree, id), full);
+        BuildTrees(merged, [&](const std::string& path, const ObjectId& id, std::string full) {
+          return writer.Add({path, id, std::move(full)});
         }));
+    PROXIMA_RETURN_IF_ERROR(writer.Finish());
+    report->trees_written += writer.written();
+    report->tree_deltas += writer.deltas();
     Commit commit = ours;
     commit.parents = {*theirs};
     commit.tree = built.root;

@@ -190,59 +190,72 @@ Result<std::optional<ObjectId>> TreeWriter::PreviousAt(const std::string& path) 
   std::string_view name = std::string_view(path).substr(slash == std::string::npos ? 0 : slash + 1);
   auto it = folders_.find(parent);
   if (it == folders_.end()) {
-    PROXIMA_ASSIGN_OR_RETURN(std::optional<ObjectId> parent_id, PreviousAt(parent));
-    std::vector<std::pair<std::string, ObjectId>> dirs;
+    PROXIMA_ASSIGN_OR_RETURN(Found parent_id, PreviousAt(parent));
+    Folder folder;
     if (parent_id) {
-      PROXIMA_ASSIGN_OR_RETURN(Tree tree, repo_->LoadTree(*parent_id));
+      folder.id = *parent_id;
+      PROXIMA_ASSIGN_OR_RETURN(folder.bytes, repo_->LoadTreeBytes(*parent_id));
+      PROXIMA_ASSIGN_OR_RETURN(
+          Tree tree, DecodeTree(folder.bytes.full, ObjectKey(ObjectKind::kTree, *parent_id)));
       for (TreeEntry& e : tree.entries) {
-        if (e.type == EntryType::kDirectory) dirs.emplace_back(std::move(e.name), e.tree);
+        if (e.type == EntryType::kDirectory) folder.dirs.emplace_back(std::move(e.name), e.tree);
       }
     }
-    it = folders_.emplace(parent, std::move(dirs)).first;
+    it = folders_.emplace(parent, std::move(folder)).first;
   }
-  auto& dirs = it->second;
+  const auto& dirs = it->second.dirs;
   auto found = std::lower_bound(dirs.begin(), dirs.end(), name,
                                 [](const auto& d, std::string_view n) { return d.first < n; });
   if (found == dirs.end() || found->first != name) return Found();
   return Found(found->second);
 }
 
-Status TreeWriter::Write(std::vector<NewTree>* batch) {
-  std::vector<std::optional<ObjectId>> bases(batch->size());
-  if (repo_->TakesTreeDeltas()) {
-    // Serial: it loads each changed folder's parent once, then reads a cache.
-    for (size_t i = 0; i < batch->size(); ++i) {
-      PROXIMA_ASSIGN_OR_RETURN(bases[i], PreviousAt((*batch)[i].path));
-      if (bases[i] == (*batch)[i].id) bases[i].reset();
-    }
+Status TreeWriter::Add(NewTree tree) {
+  batch_.push_back(std::move(tree));
+  return batch_.size() >= kBatch ? Finish() : Status::Ok();
+}
+
+Status TreeWriter::Finish() {
+  // Serial: each changed folder's parent is read once, then cached.
+  std::vector<std::optional<ObjectId>> bases(batch_.size());
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    PROXIMA_ASSIGN_OR_RETURN(bases[i], PreviousAt(batch_[i].path));
   }
-  std::atomic<uint64_t> deltas{0};
-  std::atomic<uint64_t> stored{0};
-  Status s = ParallelFor(batch->size(), concurrency_, [&](size_t i) -> Status {
-    NewTree& t = (*batch)[i];
+  bool deltas = repo_->TakesTreeDeltas();
+  std::atomic<uint64_t> written{0};
+  std::atomic<uint64_t> as_delta{0};
+  // The loop only reads folders_, which the serial pass above filled.
+  Status s = ParallelFor(batch_.size(), concurrency_, [&](size_t i) -> Status {
+    const NewTree& t = batch_[i];
+    if (bases[i] == t.id) return Status::Ok();  // unchanged: it is stored already
     std::string form;
-    if (bases[i]) {
-      PROXIMA_ASSIGN_OR_RETURN(TreeBytes base, repo_->LoadTreeBytes(*bases[i]));
+    if (bases[i] && deltas) {
+      // A parent read to find its sub-folders is the base of its own new tree.
+      auto parent = folders_.find(t.path);
+      TreeBytes read;
+      const TreeBytes* base = nullptr;
+      if (parent != folders_.end() && parent->second.id == *bases[i]) {
+        base = &parent->second.bytes;
+      } else {
+        PROXIMA_ASSIGN_OR_RETURN(read, repo_->LoadTreeBytes(*bases[i]));
+        base = &read;
+      }
       // A tree may exist already (a folder put back as it was) and be in
       // its base's chain: storing it as a delta would close a cycle.
-      bool cycle = std::find(base.chain.begin(), base.chain.end(), t.id) != base.chain.end();
-      if (!cycle && base.chain.size() < kMaxTreeDeltaDepth) {
-        form = EncodeTreeDelta(*bases[i], base.full, t.full);
+      bool cycle = std::find(base->chain.begin(), base->chain.end(), t.id) != base->chain.end();
+      if (!cycle && base->chain.size() < kMaxTreeDeltaDepth) {
+        form = EncodeTreeDelta(*bases[i], base->full, t.full);
         // A delta must earn the read it costs: at most half of the tree.
-        if (form.empty() || form.size() > t.full.size() / 2) form.clear();
+        if (form.size() > t.full.size() / 2) form.clear();
       }
     }
-    const std::string& bytes = form.empty() ? t.full : form;
-    if (!form.empty()) deltas.fetch_add(1, std::memory_order_relaxed);
-    stored.fetch_add(bytes.size(), std::memory_order_relaxed);
-    return repo_->store().Put(ObjectKey(ObjectKind::kTree, t.id), bytes);
+    written.fetch_add(1, std::memory_order_relaxed);
+    if (!form.empty()) as_delta.fetch_add(1, std::memory_order_relaxed);
+    return repo_->store().Put(ObjectKey(ObjectKind::kTree, t.id), form.empty() ? t.full : form);
   });
-  written_ += batch->size();
-  deltas_ += deltas.load();
-  stored_bytes_ += stored.load();
-  batch->clear();
-  // Folders already resolved stay cached: a parent is written after its
-  // children, usually in a later batch.
+  written_ += written.load();
+  deltas_ += as_delta.load();
+  batch_.clear();
   return s;
 }
 

@@ -35,31 +35,42 @@ struct NewTree {
 // Stores new trees, each as a delta against the tree its folder had in the
 // previous commit when the store takes deltas and one pays (docs/format.md,
 // "Tree deltas"). The previous trees are found by path from the previous
-// root: a changed folder's parent changed too, so the parents it loads are
-// the ones whose new trees come next.
+// root: a changed folder's parent changed too, so the parents it reads are
+// the bases of the trees that come next. A tree that is the previous
+// commit's tree at the same path exists already and is not written.
 class TreeWriter {
  public:
   TreeWriter(Repository* repo, const std::optional<ObjectId>& previous_root, int concurrency);
 
-  // Stores a batch on `concurrency` threads and empties it.
-  Status Write(std::vector<NewTree>* batch);
+  // Queues a tree (trees come children first); stores a full batch on
+  // `concurrency` threads.
+  Status Add(NewTree tree);
+  // Stores what is queued.
+  Status Finish();
 
   uint64_t written() const { return written_; }
   uint64_t deltas() const { return deltas_; }
-  uint64_t stored_bytes() const { return stored_bytes_; }
 
  private:
+  static constexpr size_t kBatch = 2048;
+
+  // A folder of the previous commit, read as the parent of a new tree.
+  struct Folder {
+    ObjectId id;
+    TreeBytes bytes;
+    std::vector<std::pair<std::string, ObjectId>> dirs;  // sub-folders by name, sorted
+  };
+
   // The tree at folder `path` in the previous commit, if it had that folder.
   Result<std::optional<ObjectId>> PreviousAt(const std::string& path);
 
   Repository* repo_;
   std::optional<ObjectId> previous_root_;
   int concurrency_;
-  // Previous folders loaded so far: their sub-folders by name, sorted.
-  std::unordered_map<std::string, std::vector<std::pair<std::string, ObjectId>>> folders_;
+  std::unordered_map<std::string, Folder> folders_;  // by path
+  std::vector<NewTree> batch_;
   uint64_t written_ = 0;
   uint64_t deltas_ = 0;
-  uint64_t stored_bytes_ = 0;
 };
 
 // The entries of the tree `root`, flattened in walk order (stat fields zero),

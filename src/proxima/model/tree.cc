@@ -28,6 +28,26 @@ int WindowLogFor(size_t bytes) {
   return log;
 }
 
+// Reads an object's magic and version: Corruption for another magic or a
+// short header, FailedPrecondition for a version this Proxima does not know.
+Status ReadHeader(std::string_view* in, std::string_view magic, uint32_t known_version,
+                  std::string_view kind, std::string_view what) {
+  if (in->substr(0, magic.size()) != magic) {
+    return Status::Corruption("tree " + std::string(what) + ": not a " + std::string(kind));
+  }
+  in->remove_prefix(magic.size());
+  uint32_t version = 0;
+  if (!GetFixed32(in, &version)) {
+    return Status::Corruption("tree " + std::string(what) + ": truncated header");
+  }
+  if (version != known_version) {
+    return Status::FailedPrecondition("tree " + std::string(what) + " is a " + std::string(kind) +
+                                      " of format version " + std::to_string(version) +
+                                      ", which this Proxima does not know; upgrade Proxima");
+  }
+  return Status::Ok();
+}
+
 struct CCtxFree {
   void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
 };
@@ -71,15 +91,7 @@ Result<Tree> DecodeTree(std::string_view in, std::string_view what) {
   auto corrupt = [&](std::string_view why) {
     return Status::Corruption("tree " + std::string(what) + ": " + std::string(why));
   };
-  if (in.substr(0, kTreeMagic.size()) != kTreeMagic) return corrupt("not a tree object");
-  in.remove_prefix(kTreeMagic.size());
-  uint32_t version = 0;
-  if (!GetFixed32(&in, &version)) return corrupt("truncated header");
-  if (version != kTreeVersion) {
-    return Status::FailedPrecondition("tree " + std::string(what) + " has format version " +
-                                      std::to_string(version) +
-                                      ", which this Proxima does not know; upgrade Proxima");
-  }
+  PROXIMA_RETURN_IF_ERROR(ReadHeader(&in, kTreeMagic, kTreeVersion, "tree object", what));
   uint64_t count = 0;
   if (!GetVarint64(&in, &count) || count > in.size()) return corrupt("bad entry count");
   Tree tree;
@@ -143,15 +155,7 @@ Result<TreeDelta> ParseTreeDelta(std::string_view in, std::string_view what) {
   auto corrupt = [&](std::string_view why) {
     return Status::Corruption("tree " + std::string(what) + ": " + std::string(why));
   };
-  if (!IsTreeDelta(in)) return corrupt("not a tree delta");
-  in.remove_prefix(kDeltaMagic.size());
-  uint32_t version = 0;
-  if (!GetFixed32(&in, &version)) return corrupt("truncated delta header");
-  if (version != kDeltaVersion) {
-    return Status::FailedPrecondition("tree " + std::string(what) + " is a delta of version " +
-                                      std::to_string(version) +
-                                      ", which this Proxima does not know; upgrade Proxima");
-  }
+  PROXIMA_RETURN_IF_ERROR(ReadHeader(&in, kDeltaMagic, kDeltaVersion, "tree delta", what));
   TreeDelta d;
   std::string_view base;
   if (!GetBytes(&in, 32, &base) || !GetVarint64(&in, &d.raw_length)) {

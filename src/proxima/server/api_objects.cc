@@ -10,9 +10,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
-#include <mutex>
 #include <unordered_set>
-#include <vector>
 
 #include "proxima/base/aligned_buffer.h"
 #include "proxima/core/object_check.h"
@@ -25,39 +23,11 @@ namespace {
 
 // Upload bodies land in buffers kept for the next upload: a fresh 16 MiB
 // buffer per pack cost the hub 4,096 page faults (8% of its CPU in a sync).
-// A few are kept, of pack size; larger ones are released.
-class BodyPool {
- public:
-  AlignedBuffer Take() {
-    std::lock_guard lock(mu_);
-    if (free_.empty()) return AlignedBuffer();
-    AlignedBuffer b = std::move(free_.back());
-    free_.pop_back();
-    b.Clear();
-    return b;
-  }
-  void Give(AlignedBuffer b) {
-    if (b.capacity() > kMaxPooledBytes) return;
-    std::lock_guard lock(mu_);
-    if (free_.size() < kPooled) free_.push_back(std::move(b));
-  }
-
- private:
-  static constexpr size_t kPooled = 4;
-  static constexpr size_t kMaxPooledBytes = size_t{32} << 20;
-  std::mutex mu_;
-  std::vector<AlignedBuffer> free_;
-};
-
-BodyPool& Bodies() {
-  static BodyPool* pool = new BodyPool();  // never destroyed: threads may outlive exit
+AlignedBufferPool& Bodies() {
+  // A few, of pack size; never destroyed, as server threads may outlive exit.
+  static auto* pool = new AlignedBufferPool(4, size_t{32} << 20);
   return *pool;
 }
-
-struct PooledBody {
-  AlignedBuffer buffer = Bodies().Take();
-  ~PooledBody() { Bodies().Give(std::move(buffer)); }
-};
 
 Status RequireAny(Hub& hub, const Principal& who, Access level) {
   PROXIMA_ASSIGN_OR_RETURN(bool any, hub.access->HasAnyAccess(who, level));
@@ -133,8 +103,8 @@ Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
     res.set_header("Connection", "close");
     return Status::Ok();
   };
-  PooledBody pooled;
-  AlignedBuffer& body = pooled.buffer;
+  AlignedBufferPool::Lease lease(&Bodies());
+  AlignedBuffer& body = *lease;
   std::string length = req.get_header_value("Content-Length");
   if (!length.empty()) {
     uint64_t declared = std::strtoull(length.c_str(), nullptr, 10);

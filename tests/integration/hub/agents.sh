@@ -9,12 +9,7 @@
 source "$(dirname "$0")/../lib/common.bash"
 source "$(dirname "$0")/lib.bash"
 
-export PROXIMA_ADMIN_TOKEN
-PROXIMA_ADMIN_TOKEN=$(new_token)
-start_hub "$WORK/hub"
-CLEANUPS+=("stop_hub")
-export PROXIMA_HUB=$HUB_URL PROXIMA_TOKEN=$ADMIN_TOKEN
-HUB_LISTEN=${HUB_URL#http://}
+start_restartable_hub "$WORK/hub"
 
 capacity() { "$P" compute show "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['millicpus']//1000)"; }
 wait_capacity() {  # wait_capacity RESOURCE CPUS [SECONDS]

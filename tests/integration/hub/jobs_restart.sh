@@ -7,12 +7,7 @@ source "$(dirname "$0")/../lib/common.bash"
 source "$(dirname "$0")/lib.bash"
 
 HUB_HOME=$WORK/hub
-export PROXIMA_ADMIN_TOKEN
-PROXIMA_ADMIN_TOKEN=$(new_token)
-start_hub "$HUB_HOME"
-CLEANUPS+=("stop_hub")
-export PROXIMA_HUB=$HUB_URL PROXIMA_TOKEN=$ADMIN_TOKEN
-HUB_LISTEN=${HUB_URL#http://}
+start_restartable_hub "$HUB_HOME"
 
 # One CPU's worth of template, so that jobs queue behind each other.
 cpus=$("$P" compute show local --json | python3 -c "import json,sys; print(json.load(sys.stdin)['millicpus']//1000)")

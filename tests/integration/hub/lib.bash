@@ -36,6 +36,19 @@ start_hub() {
 # A stable administrator token for hubs that restart over the same catalog.
 new_token() { echo "pxm_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"; }
 
+# start_restartable_hub DIR: a hub that the test may kill and start again
+# over the same catalog and port: a stable administrator token, stopped at
+# cleanup, and every proxima command of the test pointed at it. Sets
+# HUB_LISTEN, so that a later start_hub reuses the port.
+start_restartable_hub() {
+  export PROXIMA_ADMIN_TOKEN
+  PROXIMA_ADMIN_TOKEN=$(new_token)
+  start_hub "$1"
+  CLEANUPS+=("stop_hub")
+  export PROXIMA_HUB=$HUB_URL PROXIMA_TOKEN=$ADMIN_TOKEN
+  HUB_LISTEN=${HUB_URL#http://}
+}
+
 stop_hub() {  # SIGTERM: graceful
   [ -n "${HUB_PID:-}" ] || return 0
   kill "$HUB_PID" 2>/dev/null || true

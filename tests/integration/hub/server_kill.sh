@@ -7,12 +7,8 @@ source "$(dirname "$0")/../lib/common.bash"
 source "$(dirname "$0")/lib.bash"
 
 HUB_HOME=$WORK/hub
-export PROXIMA_ADMIN_TOKEN
-PROXIMA_ADMIN_TOKEN=$(new_token)
-start_hub "$HUB_HOME"
-CLEANUPS+=("stop_hub")
-port=${HUB_URL##*:}
-export PROXIMA_HUB=$HUB_URL PROXIMA_TOKEN=$ADMIN_TOKEN PROXIMA_RETRY_SECONDS=1
+start_restartable_hub "$HUB_HOME"
+export PROXIMA_RETRY_SECONDS=1
 
 src=$WORK/src
 python3 - "$src" <<'PY'
@@ -54,7 +50,7 @@ for round in 1 2 3 4; do
   wait $client || rc=$?
   echo "round $round: hub got SIG$signal; the sync exited with $rc"
   tail -2 "$WORK/sync.out" | sed "s/^/  sync said: /"
-  HUB_LISTEN=127.0.0.1:$port start_hub "$HUB_HOME"
+  start_hub "$HUB_HOME"
   # The store behind the hub is sound whatever the moment of the kill.
   if PROXIMA_HUB= PROXIMA_HOME=$HUB_HOME "$P" -q data fsck >/dev/null 2>"$WORK/fsck.err"; then
     pass "round $round: the store is sound after the hub's SIG$signal"
