@@ -8,6 +8,7 @@
 #include <optional>
 #include <string_view>
 
+#include "proxima/adapters/folder_watcher.h"
 #include "proxima/adapters/hub_client.h"
 #include "proxima/adapters/hub_stores.h"
 #include "proxima/adapters/job_supervisor.h"
@@ -258,6 +259,13 @@ int main(int argc, char** argv) {
     PROXIMA_RETURN_IF_ERROR(proxima::MakeDirs(env.home));
     PROXIMA_RETURN_IF_ERROR(proxima::SaveHubLogin(env.home + "/config.yaml", url, token));
     return who;
+  };
+  env.change_feed = [](const std::string& root) -> std::unique_ptr<proxima::ChangeFeed> {
+    return std::make_unique<proxima::WatchClient>(root);
+  };
+  env.watch_request = proxima::WatchRequest;
+  env.run_watcher = [](const std::string& root, int ready_fd) {
+    return proxima::RunWatchDaemon({root, ready_fd});
   };
   env.run_server = [&](const proxima::ServerArgs& args) {
     return RunServer(args, env.home, &clock);

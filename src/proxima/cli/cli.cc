@@ -81,12 +81,17 @@ int RunCli(int argc, char** argv, Environment& env) {
   sync->add_flag("--force", sync_args.force,
                  "Commit on top of the dataset head even if the folder is behind it");
   sync->add_flag("--compress", sync_args.compress, "zstd-compress blobs that compress well");
+  sync->add_flag("--full-scan", sync_args.full_scan,
+                 "Look at every file, not only what the folder's watcher saw change");
   sync->callback([&] { rc = CmdSync(ctx, sync_args); });
 
   CLI::App* status = sub("status", "Show what a sync would commit");
   add_dir(status);
   add_json(status);
-  status->callback([&] { rc = CmdStatus(ctx); });
+  bool full_scan = false;
+  status->add_flag("--full-scan", full_scan,
+                   "Look at every file, not only what the folder's watcher saw change");
+  status->callback([&] { rc = CmdStatus(ctx, full_scan); });
 
   CLI::App* log = sub("log", "List the commits of a dataset, newest first");
   log->add_option("NAME", spec, "Dataset (or NAME@REV to start there)")->required();
@@ -136,6 +141,8 @@ int RunCli(int argc, char** argv, Environment& env) {
   fsck->add_flag("--no-read-data", no_read_data, "Check structure and index only");
   add_json(fsck);
   fsck->callback([&] { rc = CmdFsck(ctx, !no_read_data); });
+
+  AddWatchCommands(data, ctx, &rc);
 
   AddCacheCommands(app, ctx, &rc);
   AddComputeCommands(app, ctx, &rc);

@@ -61,6 +61,12 @@ json PhasesJson(const SyncReport& r) {
 }
 
 void PrintPhases(const SyncReport& r) {
+  if (r.scan == "watch") {
+    std::printf("Looked at the %llu paths the folder's watcher saw change.\n",
+                static_cast<unsigned long long>(r.watched_paths));
+  } else if (!r.scan_note.empty()) {
+    std::printf("Scanned every file: %s.\n", r.scan_note.c_str());
+  }
   std::string line = "Time by phase:";
   for (const auto& [name, secs] : r.phase_seconds) {
     char buf[64];
@@ -113,6 +119,9 @@ int CmdSync(CommandContext& ctx, const SyncArgs& args) {
   opts.threads = ctx.threads;
   opts.compress = args.compress;
   opts.list_changes = ctx.verbose;
+  std::unique_ptr<ChangeFeed> feed;
+  if (!args.full_scan) feed = FolderChangeFeed(ctx, *wd);
+  opts.change_feed = feed.get();
   int64_t start = ctx.env.clock->MonotonicNanos();
   Syncer syncer(&ctx.repo(), &ctx.refs(), ctx.env.clock, &ctx.progress);
   Result<SyncReport> report = [&] {
@@ -158,6 +167,9 @@ int CmdSync(CommandContext& ctx, const SyncArgs& args) {
                 {"packs_adopted", r.packs_adopted},
                 {"trees_written", r.trees_written},
                 {"tree_deltas", r.tree_deltas},
+                {"scan", r.scan},
+                {"watched_paths", r.watched_paths},
+                {"scan_note", r.scan_note},
                 {"seconds", secs},
                 {"phases", PhasesJson(r)},
                 {"skipped", SkippedJson(r.skipped)}};
@@ -192,13 +204,16 @@ int CmdSync(CommandContext& ctx, const SyncArgs& args) {
   return rc;
 }
 
-int CmdStatus(CommandContext& ctx) {
+int CmdStatus(CommandContext& ctx, bool full_scan) {
   auto wd = WorkDir::Find(ctx.dir);
   if (!wd.ok()) return ReportError(wd.status());
   if (Status s = ctx.Open(); !s.ok()) return ReportError(s);
   SyncOptions opts;
   opts.dry_run = true;
   opts.threads = ctx.threads;
+  std::unique_ptr<ChangeFeed> feed;
+  if (!full_scan) feed = FolderChangeFeed(ctx, *wd);
+  opts.change_feed = feed.get();
   Syncer syncer(&ctx.repo(), &ctx.refs(), ctx.env.clock, &ctx.progress);
   Result<SyncReport> report = [&] {
     ProgressPrinter printer(&ctx.progress, ctx.env.clock, ctx.env.stderr_is_tty && !ctx.quiet);
@@ -215,6 +230,9 @@ int CmdStatus(CommandContext& ctx) {
                 {"clean", r.changed.empty()},
                 {"changes", changes},
                 {"files_read", r.files_read},
+                {"scan", r.scan},
+                {"watched_paths", r.watched_paths},
+                {"scan_note", r.scan_note},
                 {"skipped", SkippedJson(r.skipped)}};
     std::printf("%s\n", out.dump(2).c_str());
     return 0;

@@ -6,6 +6,7 @@
 
 #include "proxima/base/result.h"
 #include "proxima/ports/cache_catalog.h"
+#include "proxima/ports/change_feed.h"
 #include "proxima/ports/clock.h"
 #include "proxima/ports/compute_catalog.h"
 #include "proxima/ports/executor.h"
@@ -54,6 +55,14 @@ struct Environment {
   // Checks `token` against the hub at `url` (GET /api/v1/whoami) and records
   // the login in $PROXIMA_HOME/config.yaml; returns the whoami answer.
   std::function<Result<std::string>(const std::string& url, const std::string& token)> login;
+  // A bound folder's watcher (`proxima data watch`): its change feed, one
+  // request to it ("status", "stop"; Unavailable when none answers), and the
+  // watcher itself, run in this process until it stops (`ready_fd` as in
+  // WatchDaemonOptions).
+  std::function<std::unique_ptr<ChangeFeed>(const std::string& root)> change_feed;
+  std::function<Result<std::string>(const std::string& root, const std::string& request)>
+      watch_request;
+  std::function<Status(const std::string& root, int ready_fd)> run_watcher;
   // Runs the hub until SIGTERM; returns the exit code.
   std::function<int(const ServerArgs&)> run_server;
 };

@@ -13,6 +13,7 @@
 #include "proxima/base/parallel.h"
 #include "proxima/core/fs_ops.h"
 #include "proxima/core/workdir.h"
+#include "proxima/model/names.h"
 
 namespace proxima {
 
@@ -59,57 +60,73 @@ class Walker {
     if (err != 0) return ErrnoStatus(err, "cannot list '" + rel + "'");
     std::sort(names.begin(), names.end());
     for (const std::string& name : names) {
-      std::string path = rel.empty() ? name : rel + "/" + name;
-      struct stat st;
-      if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno == ENOENT) continue;  // removed while we walked
-        out_->skipped.push_back({path, std::string("cannot stat: ") + std::strerror(errno)});
-        continue;
-      }
-      FileState e;
-      e.path = path;
-      e.mode = st.st_mode & 07777;
-      e.mtime_ns = TimespecNanos(st.st_mtim);
-      e.ctime_ns = TimespecNanos(st.st_ctim);
-      e.inode = st.st_ino;
-      if (S_ISREG(st.st_mode)) {
-        e.type = EntryType::kFile;
-        e.size = static_cast<uint64_t>(st.st_size);
-        out_->entries.push_back(std::move(e));
-      } else if (S_ISLNK(st.st_mode)) {
-        e.type = EntryType::kSymlink;
-        std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
-        ssize_t n = ::readlinkat(dir_fd, name.c_str(), target.data(), target.size());
-        if (n <= 0 || static_cast<size_t>(n) >= target.size()) {
-          out_->skipped.push_back({path, "cannot read symbolic link"});
-          continue;
-        }
-        target.resize(static_cast<size_t>(n));
-        e.target = std::move(target);
-        e.size = e.target.size();
-        out_->entries.push_back(std::move(e));
-      } else if (S_ISDIR(st.st_mode)) {
-        int sub = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub < 0) {
-          out_->skipped.push_back(
-              {path, std::string("cannot open directory: ") + std::strerror(errno)});
-          continue;
-        }
-        e.type = EntryType::kDirectory;
-        out_->entries.push_back(std::move(e));
-        if (deferred_ != nullptr && rel.empty()) {
-          deferred_->push_back({out_->entries.size() - 1, sub, path, {}});
-          continue;
-        }
-        Status s = Walk(sub, path);
-        ::close(sub);
-        PROXIMA_RETURN_IF_ERROR(s);
-      } else {
-        out_->skipped.push_back(
-            {path, std::string("special file (") + SpecialKind(st.st_mode) + "), not stored"});
-      }
+      PROXIMA_RETURN_IF_ERROR(
+          Visit(dir_fd, rel.empty() ? name : rel + "/" + name, name, true).status());
     }
     return Status::Ok();
+  }
+
+  // Lists the entry `name` of the directory `dir_fd` (whose path is `path`)
+  // and, when it is a directory and `recurse` is set, all that it holds.
+  // Returns whether an entry was listed.
+  Result<bool> Visit(int dir_fd, const std::string& path, const std::string& name, bool recurse) {
+    struct stat st;
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return false;  // removed while we walked
+      out_->skipped.push_back({path, std::string("cannot stat: ") + std::strerror(errno)});
+      return false;
+    }
+    FileState e;
+    e.path = path;
+    e.mode = st.st_mode & 07777;
+    e.mtime_ns = TimespecNanos(st.st_mtim);
+    e.ctime_ns = TimespecNanos(st.st_ctim);
+    e.inode = st.st_ino;
+    if (S_ISREG(st.st_mode)) {
+      e.type = EntryType::kFile;
+      e.size = static_cast<uint64_t>(st.st_size);
+      out_->entries.push_back(std::move(e));
+      return true;
+    }
+    if (S_ISLNK(st.st_mode)) {
+      e.type = EntryType::kSymlink;
+      std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+      ssize_t n = ::readlinkat(dir_fd, name.c_str(), target.data(), target.size());
+      if (n <= 0 || static_cast<size_t>(n) >= target.size()) {
+        out_->skipped.push_back({path, "cannot read symbolic link"});
+        return false;
+      }
+      target.resize(static_cast<size_t>(n));
+      e.target = std::move(target);
+      e.size = e.target.size();
+      out_->entries.push_back(std::move(e));
+      return true;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      out_->skipped.push_back(
+          {path, std::string("special file (") + SpecialKind(st.st_mode) + "), not stored"});
+      return false;
+    }
+    e.type = EntryType::kDirectory;
+    if (!recurse) {
+      out_->entries.push_back(std::move(e));
+      return true;
+    }
+    int sub = ::openat(dir_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (sub < 0) {
+      out_->skipped.push_back(
+          {path, std::string("cannot open directory: ") + std::strerror(errno)});
+      return false;
+    }
+    out_->entries.push_back(std::move(e));
+    if (deferred_ != nullptr && path.find('/') == std::string::npos) {
+      deferred_->push_back({out_->entries.size() - 1, sub, path, {}});
+      return true;
+    }
+    Status s = Walk(sub, path);
+    ::close(sub);
+    PROXIMA_RETURN_IF_ERROR(s);
+    return true;
   }
 
  private:
@@ -152,6 +169,151 @@ Result<ScanResult> ScanFolder(const std::string& root) {
     }
   }
   return result;
+}
+
+namespace {
+
+bool IsUnder(std::string_view path, std::string_view dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         path[dir.size()] == '/';
+}
+
+// Opens directories below a root by path without following symbolic links
+// on the way, keeping the last chain open: changed paths come in walk
+// order, so neighbours share most of it.
+class DirChain {
+ public:
+  explicit DirChain(int root_fd) : root_fd_(root_fd) {}
+
+  // The directory `rel` ("" for the root), or -1 when it is gone or is no
+  // longer a directory (errno says why).
+  int Open(const std::string& rel) {
+    while (!chain_.empty() && !(chain_.back().path == rel || IsUnder(rel, chain_.back().path))) {
+      chain_.pop_back();
+    }
+    if (rel.empty()) return root_fd_;
+    size_t pos = chain_.empty() ? 0 : chain_.back().path.size() + 1;
+    while (pos <= rel.size() && (chain_.empty() || chain_.back().path != rel)) {
+      size_t slash = rel.find('/', pos);
+      if (slash == std::string::npos) slash = rel.size();
+      std::string name = rel.substr(pos, slash - pos);
+      int parent = chain_.empty() ? root_fd_ : chain_.back().fd.get();
+      int fd = ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) return -1;
+      chain_.push_back({rel.substr(0, slash), UniqueFd(fd)});
+      pos = slash + 1;
+    }
+    return chain_.back().fd.get();
+  }
+
+ private:
+  struct Link {
+    std::string path;
+    UniqueFd fd;
+  };
+  int root_fd_;
+  std::vector<Link> chain_;
+};
+
+bool ValidChangedPath(std::string_view p) {
+  if (p.empty() || p.front() == '/' || p.back() == '/') return false;
+  size_t start = 0;
+  for (;;) {
+    size_t slash = p.find('/', start);
+    std::string_view part =
+        p.substr(start, slash == std::string_view::npos ? p.npos : slash - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (slash == std::string_view::npos) return true;
+    start = slash + 1;
+  }
+}
+
+}  // namespace
+
+Result<ScanResult> ScanChanged(const std::string& root, const CachedEntries& cached,
+                               std::vector<ChangedPath> changes) {
+  for (const ChangedPath& c : changes) {
+    if (!ValidChangedPath(c.path)) {
+      return Status::InvalidArgument("the watcher reported a path that cannot be in the folder: " +
+                                     QuotePath(c.path));
+    }
+  }
+  std::sort(changes.begin(), changes.end(), [](const ChangedPath& a, const ChangedPath& b) {
+    return ComparePaths(a.path, b.path) < 0;
+  });
+  UniqueFd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd.valid()) return ErrnoStatus(errno, "cannot open folder '" + root + "'");
+  DirChain dirs(root_fd.get());
+
+  ScanResult out;
+  FileState cur;
+  PROXIMA_ASSIGN_OR_RETURN(bool have, cached(&cur));
+  auto emit_cached = [&]() -> Status {
+    FileState e = std::move(cur);
+    e.chunks.clear();  // the sync takes them from the stat cache
+    out.entries.push_back(std::move(e));
+    PROXIMA_ASSIGN_OR_RETURN(have, cached(&cur));
+    return Status::Ok();
+  };
+  auto drop_cached = [&]() -> Status {
+    PROXIMA_ASSIGN_OR_RETURN(have, cached(&cur));
+    return Status::Ok();
+  };
+  std::string replaced;  // the last path whose whole subtree was looked at again
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const ChangedPath& c = changes[i];
+    if (i > 0 && c.path == changes[i - 1].path) continue;
+    if (!replaced.empty() && IsUnder(c.path, replaced)) continue;
+    if (c.path == WorkDir::kStateDir || IsUnder(c.path, WorkDir::kStateDir)) continue;
+    bool subtree = c.subtree;
+    for (size_t j = i + 1; j < changes.size() && changes[j].path == c.path; ++j) {
+      subtree = subtree || changes[j].subtree;
+    }
+    while (have && ComparePaths(cur.path, c.path) < 0) PROXIMA_RETURN_IF_ERROR(emit_cached());
+    bool cached_here = have && cur.path == c.path;
+
+    // Look at the entry itself.
+    size_t slash = c.path.rfind('/');
+    std::string parent = slash == std::string::npos ? std::string() : c.path.substr(0, slash);
+    std::string name = slash == std::string::npos ? c.path : c.path.substr(slash + 1);
+    ScanResult patch;
+    Walker walker(&patch, nullptr);
+    int parent_fd = dirs.Open(parent);
+    bool listed = false;
+    if (parent_fd >= 0) {
+      PROXIMA_ASSIGN_OR_RETURN(listed, walker.Visit(parent_fd, c.path, name, false));
+    }
+    bool is_dir = listed && patch.entries.back().type == EntryType::kDirectory;
+    bool same_kind = listed && cached_here && cur.type == patch.entries.back().type;
+    if (!listed || subtree || !same_kind) {
+      // Gone, new, or a different kind of entry: what the cache holds at
+      // and below the path is replaced by what is there now.
+      if (is_dir) {
+        int dir_fd = dirs.Open(c.path);
+        Status s = dir_fd < 0 ? ErrnoStatus(errno, "cannot open directory") : Status::Ok();
+        if (s.ok()) s = walker.Walk(dir_fd, c.path);
+        if (!s.ok()) {
+          // As the full scan does: a directory that cannot be listed is
+          // skipped, with what it holds.
+          patch.entries.clear();
+          patch.skipped.push_back({c.path, s.message()});
+        }
+      }
+      while (have && (cur.path == c.path || IsUnder(cur.path, c.path))) {
+        PROXIMA_RETURN_IF_ERROR(drop_cached());
+      }
+      replaced = c.path;
+    } else if (cached_here) {
+      // The same kind of entry with new metadata or content: a directory
+      // keeps what the cache says it holds (changes below it are reported
+      // as their own paths).
+      PROXIMA_RETURN_IF_ERROR(drop_cached());
+    }
+    std::move(patch.entries.begin(), patch.entries.end(), std::back_inserter(out.entries));
+    std::move(patch.skipped.begin(), patch.skipped.end(), std::back_inserter(out.skipped));
+  }
+  while (have) PROXIMA_RETURN_IF_ERROR(emit_cached());
+  return out;
 }
 
 }  // namespace proxima

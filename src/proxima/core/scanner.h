@@ -1,10 +1,12 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "proxima/base/result.h"
 #include "proxima/core/file_state.h"
+#include "proxima/ports/change_feed.h"
 
 namespace proxima {
 
@@ -25,5 +27,21 @@ struct ScanResult {
 // reported, as are directories that cannot be opened. The `.proxima` state
 // directory at the top is left out.
 Result<ScanResult> ScanFolder(const std::string& root);
+
+// The entries of the last scan, in walk order: the next one into `out`,
+// false after the last.
+using CachedEntries = std::function<Result<bool>(FileState* out)>;
+
+// What ScanFolder would return, from the last scan (`cached`, the stat
+// cache) and the paths a watcher saw change since (ChangeFeed): only those
+// are looked at again. A changed path that is gone drops its entry and all
+// below it; one that is new, of another kind than before, or flagged
+// `subtree` is walked in full; any other is stat'ed alone (a directory keeps
+// the entries the cache lists below it). Entries taken from the cache come
+// without chunks, as from a scan. Paths are resolved without following
+// symbolic links. InvalidArgument for a changed path that cannot be in the
+// folder (empty, absolute, with '.' or '..'); the caller then scans.
+Result<ScanResult> ScanChanged(const std::string& root, const CachedEntries& cached,
+                               std::vector<ChangedPath> changes);
 
 }  // namespace proxima

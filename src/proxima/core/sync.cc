@@ -104,7 +104,42 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   report.dataset_head = dataset_head_id;
   phase("scanning", 0, 0);
   reader = StatCacheReader();
-  PROXIMA_ASSIGN_OR_RETURN(ScanResult scan, ScanFolder(wd.root()));
+  // Ask the watcher before looking at anything: its token then predates
+  // every stat this sync makes, so whatever changes after them is reported
+  // to the next sync.
+  std::optional<WatchToken> next_token;
+  std::optional<ChangeSet> changes;
+  if (options.change_feed != nullptr) {
+    Result<ChangeSet> feed = options.change_feed->ChangesSince(wd.ReadWatchToken());
+    if (!feed.ok()) {
+      report.scan_note = feed.status().message();
+    } else {
+      next_token = feed->token;
+      if (!feed->complete) {
+        report.scan_note = "the watcher cannot vouch for the changes since the last sync";
+      } else if (flattened || header.entries == 0) {
+        report.scan_note = "no stat cache to start from";
+      } else {
+        changes = std::move(*feed);
+      }
+    }
+  }
+  Result<ScanResult> scanned = Status::Internal("not scanned");
+  if (changes) {
+    Result<StatCacheReader> last = StatCacheReader::Open(wd.StatePath("statcache"));
+    if (last.ok() && last->head() == cache.head) {
+      report.watched_paths = changes->paths.size();
+      scanned = ScanChanged(
+          wd.root(), [&](FileState* f) { return last->Next(f); }, std::move(changes->paths));
+    }
+    if (scanned.ok()) {
+      report.scan = "watch";
+    } else {
+      report.scan_note = last.ok() ? scanned.status().message() : last.status().message();
+    }
+  }
+  if (!scanned.ok()) scanned = ScanFolder(wd.root());
+  PROXIMA_ASSIGN_OR_RETURN(ScanResult scan, std::move(scanned));
   std::vector<FileState>& entries = scan.entries;
   report.skipped = std::move(scan.skipped);
   if (!flattened) {
@@ -284,6 +319,16 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   report.tree_deltas = tree_writer.deltas();
   report.stats = built.stats;
 
+  // The watcher's token goes with the stat cache, written after it. Not when
+  // a file could not be read: the old token makes the next sync look at it
+  // again, as a full scan would.
+  auto save_token = [&]() -> Status {
+    if (!next_token) return Status::Ok();
+    for (const SkippedPath& sp : report.skipped) {
+      if (sp.reason.rfind("special file", 0) != 0) return Status::Ok();
+    }
+    return wd.WriteWatchToken(*next_token);
+  };
   int64_t now = clock_->NowUnixNanos();
   StatCache next;
   next.entries = std::move(entries);
@@ -296,6 +341,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
       PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());
       PROXIMA_RETURN_IF_ERROR(wd.WriteStatCache(next, /*pending=*/false, now));
       PROXIMA_RETURN_IF_ERROR(wd.ClearJournal());
+      PROXIMA_RETURN_IF_ERROR(save_token());
     }
     phase("", 0, 0);
     return report;
@@ -336,6 +382,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     // the folder is simply behind the dataset, which every command handles.
     PROXIMA_RETURN_IF_ERROR(wd.WriteStatCache(next, /*pending=*/false, now));
     PROXIMA_RETURN_IF_ERROR(wd.ClearJournal());
+    PROXIMA_RETURN_IF_ERROR(save_token());
     report.committed = true;
     report.folder_commit = commit_id;
     report.commit = merged;
@@ -344,6 +391,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   }
   PROXIMA_RETURN_IF_ERROR(wd.PublishPending());
   PROXIMA_RETURN_IF_ERROR(wd.ClearJournal());
+  PROXIMA_RETURN_IF_ERROR(save_token());
   report.committed = true;
   report.commit = commit_id;
   phase("", 0, 0);

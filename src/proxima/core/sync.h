@@ -7,6 +7,7 @@
 #include "proxima/core/repository.h"
 #include "proxima/core/scanner.h"
 #include "proxima/core/workdir.h"
+#include "proxima/ports/change_feed.h"
 #include "proxima/ports/clock.h"
 #include "proxima/ports/ref_store.h"
 
@@ -28,6 +29,10 @@ struct SyncOptions {
   // When another sync publishes first, rebase onto it if the two touched
   // different paths (otherwise fail, naming the paths in conflict).
   bool rebase = true;
+  // The folder's watcher (nullptr: none): when it vouches for what changed
+  // since the last sync, only those paths are looked at (ScanChanged) instead
+  // of every file. Not owned.
+  ChangeFeed* change_feed = nullptr;
 };
 
 struct Change {
@@ -61,6 +66,12 @@ struct SyncReport {
   // out at `commit`.
   ObjectId rebased_onto;
   ObjectId folder_commit;
+  // How the folder was looked at: "full" (every entry), or "watch" (only
+  // the `watched_paths` the change feed reported). `scan_note` says why a
+  // sync with a change feed still scanned everything.
+  std::string scan = "full";
+  uint64_t watched_paths = 0;
+  std::string scan_note;
   // Wall time of each phase, in order: where a sync spends its time.
   std::vector<std::pair<std::string, double>> phase_seconds;
 };

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -86,7 +87,7 @@ Result<WorkDir> WorkDir::Bind(const std::string& dir, const std::string& dataset
     }
     return existing;
   }
-  WorkDir wd(root, dataset);
+  WorkDir wd(root, dataset, false);
   PROXIMA_RETURN_IF_ERROR(MakeDirs(root + "/" + kStateDir));
   StatCache cache;
   cache.head = head;
@@ -104,7 +105,7 @@ Result<WorkDir> WorkDir::Find(const std::string& dir) {
     if (bytes.ok()) {
       try {
         auto j = nlohmann::json::parse(*bytes);
-        return WorkDir(path, j.at("dataset").get<std::string>());
+        return WorkDir(path, j.at("dataset").get<std::string>(), j.value("watch", false));
       } catch (const nlohmann::json::exception& e) {
         return Status::Corruption("'" + binding + "' is damaged: " + e.what());
       }
@@ -115,6 +116,33 @@ Result<WorkDir> WorkDir::Find(const std::string& dir) {
   return Status::FailedPrecondition("'" + dir +
                                     "' is not inside a folder bound to a dataset "
                                     "(run 'proxima data init NAME DIR' or 'proxima data clone')");
+}
+
+Status WorkDir::SetWatch(bool on) {
+  nlohmann::json binding = {{"dataset", dataset_}};
+  if (on) binding["watch"] = true;
+  PROXIMA_RETURN_IF_ERROR(WriteFileAtomic(StatePath("binding.json"), binding.dump() + "\n"));
+  watch_ = on;
+  return Status::Ok();
+}
+
+std::optional<WatchToken> WorkDir::ReadWatchToken() const {
+  auto bytes = ReadFile(StatePath("watch.token"));
+  if (!bytes.ok()) return std::nullopt;
+  unsigned long long epoch = 0, seq = 0;
+  char end = 0;
+  if (std::sscanf(bytes->c_str(), "%llu %llu%c", &epoch, &seq, &end) != 3 || end != '\n' ||
+      epoch == 0) {
+    return std::nullopt;
+  }
+  return WatchToken{epoch, seq};
+}
+
+Status WorkDir::WriteWatchToken(const WatchToken& token) const {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%llu %llu\n", static_cast<unsigned long long>(token.epoch),
+                static_cast<unsigned long long>(token.seq));
+  return WriteFileAtomic(StatePath("watch.token"), buf);
 }
 
 Status WorkDir::RecoverPending(RefStore& refs) const {

@@ -5,6 +5,7 @@
 
 #include "proxima/base/result.h"
 #include "proxima/core/file_state.h"
+#include "proxima/ports/change_feed.h"
 #include "proxima/ports/ref_store.h"
 
 namespace proxima {
@@ -65,6 +66,19 @@ class WorkDir {
   const std::string& dataset() const { return dataset_; }
   std::string StatePath(const char* name) const;
 
+  // Whether a watcher should keep track of this folder's changes
+  // (`proxima data watch start`; binding.json "watch").
+  bool watch() const { return watch_; }
+  Status SetWatch(bool on);
+
+  // The change-feed token that the stat cache is current to (watch.token):
+  // every change after it is the feed's to report. None when there is no
+  // token or it cannot be read (the next sync then scans everything).
+  std::optional<WatchToken> ReadWatchToken() const;
+  // Written after the stat cache it goes with, never before: a crash in
+  // between leaves an older token, which asks for more changes, not fewer.
+  Status WriteWatchToken(const WatchToken& token) const;
+
   // Finishes or discards a publication that a killed command left behind:
   // statcache.pending becomes statcache if the dataset's head is its commit.
   Status RecoverPending(RefStore& refs) const;
@@ -82,10 +96,11 @@ class WorkDir {
   Status ClearJournal() const;
 
  private:
-  WorkDir(std::string root, std::string dataset)
-      : root_(std::move(root)), dataset_(std::move(dataset)) {}
+  WorkDir(std::string root, std::string dataset, bool watch)
+      : root_(std::move(root)), dataset_(std::move(dataset)), watch_(watch) {}
   std::string root_;
   std::string dataset_;
+  bool watch_ = false;
 };
 
 }  // namespace proxima
