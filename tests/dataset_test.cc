@@ -503,7 +503,7 @@ TEST_F(DatasetTest, AChangedFolderIsStoredAsADeltaAgainstItsPreviousTree) {
   EXPECT_EQ(bad->problems.size(), 2u);  // the old folder, and the new one through it
 }
 
-TEST_F(DatasetTest, AFolderPutBackNeverClosesACycleAndDeltaChainsStayShort) {
+TEST_F(DatasetTest, AFolderPutBackNeverClosesACycleAndDeltasAreOneHopFromAFullTree) {
   WriteManyFiles(src_ + "/many", 200, 0);
   auto first = Sync("v0");
   ASSERT_TRUE(first.ok());
@@ -523,20 +523,34 @@ TEST_F(DatasetTest, AFolderPutBackNeverClosesACycleAndDeltaChainsStayShort) {
   auto v1 = repo_->LoadTree(SubTree(*repo_, TreeOf(changed->commit), "many"));
   EXPECT_TRUE(v1.ok()) << v1.status().ToString();
 
-  // A folder changed at every sync: chains grow to the limit, then restart.
-  size_t longest = 0;
-  bool restarted = false;
+  // A folder changed at every sync: each new tree is a delta against the
+  // same tree stored in full, never against another delta, so a reader
+  // needs two reads at most.
+  ObjectId keyframe = original;
   for (int v = 1; v <= static_cast<int>(kMaxTreeDeltaDepth) + 3; ++v) {
     WriteManyFiles(src_ + "/many", 200, 100 + v);
     auto r = Sync("v" + std::to_string(v));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     auto bytes = repo_->LoadTreeBytes(SubTree(*repo_, TreeOf(r->commit), "many"));
     ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
-    if (longest == kMaxTreeDeltaDepth && bytes->chain.empty()) restarted = true;
-    longest = std::max(longest, bytes->chain.size());
+    EXPECT_EQ(bytes->chain, std::vector<ObjectId>{keyframe}) << "version " << v;
   }
-  EXPECT_EQ(longest, kMaxTreeDeltaDepth);
-  EXPECT_TRUE(restarted);
+  // Once the changes since that tree outgrow half of it, the folder's tree
+  // is stored in full again, and is the next one's base.
+  for (int i = 0; i < 200; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "/scan_%04d.bin", i);
+    WriteTestFile(src_ + "/many" + name, RandomBytes(64, static_cast<uint64_t>(i) + 5000));
+  }
+  auto rewritten = Sync("rewritten");
+  ASSERT_TRUE(rewritten.ok());
+  ObjectId full = SubTree(*repo_, TreeOf(rewritten->commit), "many");
+  EXPECT_TRUE(repo_->LoadTreeBytes(full)->chain.empty());
+  WriteTestFile(src_ + "/many/scan_0003.bin", RandomBytes(64, 4242));
+  auto after = Sync("after");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(repo_->LoadTreeBytes(SubTree(*repo_, TreeOf(after->commit), "many"))->chain,
+            std::vector<ObjectId>{full});
   auto fsck = CheckStore(*repo_, refs_, true, 2, nullptr);
   ASSERT_TRUE(fsck.ok());
   EXPECT_TRUE(fsck->problems.empty()) << fsck->problems[0];

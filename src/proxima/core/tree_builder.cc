@@ -210,6 +210,38 @@ Result<std::optional<ObjectId>> TreeWriter::PreviousAt(const std::string& path) 
   return Found(found->second);
 }
 
+Result<TreeWriter::Base> TreeWriter::BaseFor(const std::string& path, const ObjectId& previous) {
+  // Deltas are made against a tree stored in full: the previous tree itself,
+  // or the base of its delta. Chains then never grow past one delta, and a
+  // base costs one read, two at most, and no decompression.
+  // A folder read as the parent of another new tree is at hand.
+  auto parent = folders_.find(path);
+  if (parent != folders_.end() && parent->second.id == previous &&
+      parent->second.bytes.chain.empty()) {
+    return Base{previous, &parent->second.bytes, {}, true};
+  }
+  std::string key = ObjectKey(ObjectKind::kTree, previous);
+  PROXIMA_ASSIGN_OR_RETURN(std::string stored, repo_->store().Get(key));
+  Base base;
+  base.usable = true;
+  if (IsTreeDelta(stored)) {
+    PROXIMA_ASSIGN_OR_RETURN(TreeDelta delta, ParseTreeDelta(stored, key));
+    base.id = delta.base;
+    PROXIMA_ASSIGN_OR_RETURN(base.owned, repo_->LoadTreeBytes(base.id));
+    // Stores written before this rule may hold longer chains: against those,
+    // the previous tree is the base while its chain is short enough.
+    if (!base.owned.chain.empty()) {
+      base.id = previous;
+      PROXIMA_ASSIGN_OR_RETURN(base.owned, repo_->LoadTreeBytes(previous));
+      base.usable = base.owned.chain.size() < kMaxTreeDeltaDepth;
+    }
+  } else {
+    base.id = previous;
+    PROXIMA_ASSIGN_OR_RETURN(base.owned, ResolveTree(repo_->store(), previous, std::move(stored)));
+  }
+  return base;
+}
+
 Status TreeWriter::Add(NewTree tree) {
   batch_.push_back(std::move(tree));
   return batch_.size() >= kBatch ? Finish() : Status::Ok();
@@ -230,21 +262,12 @@ Status TreeWriter::Finish() {
     if (bases[i] == t.id) return Status::Ok();  // unchanged: it is stored already
     std::string form;
     if (bases[i] && deltas) {
-      // A parent read to find its sub-folders is the base of its own new tree.
-      auto parent = folders_.find(t.path);
-      TreeBytes read;
-      const TreeBytes* base = nullptr;
-      if (parent != folders_.end() && parent->second.id == *bases[i]) {
-        base = &parent->second.bytes;
-      } else {
-        PROXIMA_ASSIGN_OR_RETURN(read, repo_->LoadTreeBytes(*bases[i]));
-        base = &read;
-      }
-      // A tree may exist already (a folder put back as it was) and be in
-      // its base's chain: storing it as a delta would close a cycle.
-      bool cycle = std::find(base->chain.begin(), base->chain.end(), t.id) != base->chain.end();
-      if (!cycle && base->chain.size() < kMaxTreeDeltaDepth) {
-        form = EncodeTreeDelta(*bases[i], base->full, t.full);
+      PROXIMA_ASSIGN_OR_RETURN(Base base, BaseFor(t.path, *bases[i]));
+      // The new tree may be the base itself (a folder put back as it was
+      // then): it is stored already.
+      if (base.id == t.id) return Status::Ok();
+      if (base.usable) {
+        form = EncodeTreeDelta(base.id, base.bytes().full, t.full);
         // A delta must earn the read it costs: at most half of the tree.
         if (form.size() > t.full.size() / 2) form.clear();
       }

@@ -32,12 +32,14 @@ struct NewTree {
   std::string full;  // the full encoding
 };
 
-// Stores new trees, each as a delta against the tree its folder had in the
-// previous commit when the store takes deltas and one pays (docs/format.md,
-// "Tree deltas"). The previous trees are found by path from the previous
-// root: a changed folder's parent changed too, so the parents it reads are
-// the bases of the trees that come next. A tree that is the previous
-// commit's tree at the same path exists already and is not written.
+// Stores new trees, each as a delta when the store takes deltas and one
+// pays (docs/format.md, "Tree deltas"): against the tree its folder had in
+// the previous commit if that is stored in full, else against that tree's
+// own base, so chains stay one delta long. The previous trees are found by
+// path from the previous root: a changed folder's parent changed too, so the
+// parents it reads are the bases of the trees that come next. A tree that is
+// the previous commit's tree at the same path, or the base, exists already
+// and is not written.
 class TreeWriter {
  public:
   TreeWriter(Repository* repo, const std::optional<ObjectId>& previous_root, int concurrency);
@@ -60,6 +62,17 @@ class TreeWriter {
     TreeBytes bytes;
     std::vector<std::pair<std::string, ObjectId>> dirs;  // sub-folders by name, sorted
   };
+
+  // What a new tree of a folder whose previous tree was `previous` is
+  // stored as a delta against; `bytes` is null when none will do.
+  struct Base {
+    ObjectId id;
+    const TreeBytes* shared = nullptr;  // a folder of folders_, or null: `owned`
+    TreeBytes owned;
+    bool usable = false;  // false: store the tree in full
+    const TreeBytes& bytes() const { return shared != nullptr ? *shared : owned; }
+  };
+  Result<Base> BaseFor(const std::string& path, const ObjectId& previous);
 
   // The tree at folder `path` in the previous commit, if it had that folder.
   Result<std::optional<ObjectId>> PreviousAt(const std::string& path);

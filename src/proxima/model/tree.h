@@ -46,9 +46,10 @@ Result<Tree> DecodeTree(std::string_view bytes, std::string_view what);
 
 // Tree deltas (docs/format.md, "Tree deltas"): a tree may be stored as a zstd
 // frame of its encoding compressed against the encoding of another tree, its
-// base. The tree's id stays the SHA-256 of its full encoding. Writers keep
-// chains at most kMaxTreeDeltaDepth long; readers follow at most
-// kMaxTreeDeltaHops, so a tampered cycle ends in an error.
+// base. The tree's id stays the SHA-256 of its full encoding. Writers make
+// deltas against trees stored in full only; against a store written before
+// that rule, they extend chains up to kMaxTreeDeltaDepth. Readers follow at
+// most kMaxTreeDeltaHops, so a tampered cycle ends in an error.
 inline constexpr uint32_t kMaxTreeDeltaDepth = 8;
 inline constexpr uint32_t kMaxTreeDeltaHops = 64;
 
