@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
 #include <mutex>
 #include <unordered_set>
 
@@ -102,6 +103,12 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   report.parent = head_id;
   report.folder_head = cache.head;
   report.dataset_head = dataset_head_id;
+  // Which blobs the store holds is needed only once files are read, but
+  // reading every index takes as long as a watched scan: do it meanwhile.
+  std::future<Result<std::unique_ptr<BlobIndex>>> index_loading;
+  if (!options.dry_run) {
+    index_loading = std::async(std::launch::async, [this] { return repo_->LoadBlobIndex(); });
+  }
   phase("scanning", 0, 0);
   reader = StatCacheReader();
   // Ask the watcher before looking at anything: its token then predates
@@ -150,6 +157,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     }
   }
 
+  phase("comparing", 0, 0);
   // Merge the scan with the stat cache (both in walk order): reuse the
   // content of files whose stat is unchanged; the rest must be read. What
   // the cache said about those is kept aside and the cache is released, so a
@@ -218,7 +226,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   std::unique_ptr<PackWriter> writer;
   if (!to_read.empty() && !options.dry_run) {
     phase("loading index", 0, 0);
-    PROXIMA_ASSIGN_OR_RETURN(known, repo_->LoadBlobIndex());
+    PROXIMA_ASSIGN_OR_RETURN(known, index_loading.get());
     adopted = AdoptJournal(*repo_, wd, known.get());
     report.packs_adopted = adopted.size();
     PackWriter::Options wopts;
