@@ -231,7 +231,7 @@ bool ValidChangedPath(std::string_view p) {
 }  // namespace
 
 Result<ScanResult> ScanChanged(const std::string& root, const CachedEntries& cached,
-                               std::vector<ChangedPath> changes) {
+                               size_t cached_count, std::vector<ChangedPath> changes) {
   for (const ChangedPath& c : changes) {
     if (!ValidChangedPath(c.path)) {
       return Status::InvalidArgument("the watcher reported a path that cannot be in the folder: " +
@@ -246,12 +246,19 @@ Result<ScanResult> ScanChanged(const std::string& root, const CachedEntries& cac
   DirChain dirs(root_fd.get());
 
   ScanResult out;
+  out.entries.reserve(cached_count + changes.size());
   FileState cur;
   PROXIMA_ASSIGN_OR_RETURN(bool have, cached(&cur));
   auto emit_cached = [&]() -> Status {
-    FileState e = std::move(cur);
-    e.chunks.clear();  // the sync takes them from the stat cache
-    out.entries.push_back(std::move(e));
+    FileState& e = out.entries.emplace_back();
+    e.path = std::move(cur.path);
+    e.type = cur.type;
+    e.mode = cur.mode;
+    e.size = cur.size;
+    e.mtime_ns = cur.mtime_ns;
+    e.ctime_ns = cur.ctime_ns;
+    e.inode = cur.inode;
+    e.target = std::move(cur.target);  // chunks stay: the sync takes them from the cache
     PROXIMA_ASSIGN_OR_RETURN(have, cached(&cur));
     return Status::Ok();
   };

@@ -41,7 +41,8 @@ using CachedEntries = std::function<Result<bool>(FileState* out)>;
 // without chunks, as from a scan. Paths are resolved without following
 // symbolic links. InvalidArgument for a changed path that cannot be in the
 // folder (empty, absolute, with '.' or '..'); the caller then scans.
+// `cached_count` is how many entries `cached` holds (for reserving).
 Result<ScanResult> ScanChanged(const std::string& root, const CachedEntries& cached,
-                               std::vector<ChangedPath> changes);
+                               size_t cached_count, std::vector<ChangedPath> changes);
 
 }  // namespace proxima

@@ -137,7 +137,8 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     if (last.ok() && last->head() == cache.head) {
       report.watched_paths = changes->paths.size();
       scanned = ScanChanged(
-          wd.root(), [&](FileState* f) { return last->Next(f); }, std::move(changes->paths));
+          wd.root(), [&](FileState* f) { return last->Next(f); }, header.entries,
+          std::move(changes->paths));
     }
     if (scanned.ok()) {
       report.scan = "watch";
@@ -316,15 +317,13 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     if (options.dry_run || !known_trees.insert(id).second) return Status::Ok();
     return tree_writer.Add({path, id, std::move(full)});
   };
-  if (!packs.empty()) {
-    // Packs are durable before the index that lists them is written.
-    PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());
-    PROXIMA_RETURN_IF_ERROR(repo_->PutObject(ObjectKind::kIndex, EncodeIndex(packs)).status());
-  }
+  // Packs are durable before the index that lists them is written; trees
+  // and the index before the commit; the commit before the ref.
+  auto put_index = [&]() -> Status {
+    if (packs.empty()) return Status::Ok();
+    return repo_->PutObject(ObjectKind::kIndex, EncodeIndex(packs)).status();
+  };
   PROXIMA_ASSIGN_OR_RETURN(BuiltTrees built, BuildTrees(entries, emit));
-  PROXIMA_RETURN_IF_ERROR(tree_writer.Finish());
-  report.trees_written = tree_writer.written();
-  report.tree_deltas = tree_writer.deltas();
   report.stats = built.stats;
 
   // The watcher's token goes with the stat cache, written after it. Not when
@@ -342,11 +341,15 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   next.entries = std::move(entries);
   next.trees = std::move(built.trees);
   if (options.dry_run || (head && built.root == head_tree)) {
+    PROXIMA_RETURN_IF_ERROR(tree_writer.Finish());
+    report.trees_written = tree_writer.written();
+    report.tree_deltas = tree_writer.deltas();
     report.commit = head_id;
     if (!options.dry_run) {
       // Nothing to commit; remember fresh stat data so the next run is fast.
       next.head = cache.head;
       PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());
+      PROXIMA_RETURN_IF_ERROR(put_index());  // of packs a killed sync left
       PROXIMA_RETURN_IF_ERROR(wd.WriteStatCache(next, /*pending=*/false, now));
       PROXIMA_RETURN_IF_ERROR(wd.ClearJournal());
       PROXIMA_RETURN_IF_ERROR(save_token());
@@ -355,7 +358,6 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     return report;
   }
 
-  phase("committing", 0, 0);
   Commit commit;
   commit.dataset = dataset;
   commit.tree = built.root;
@@ -367,12 +369,27 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   commit.changes = report.changes;
   commit.metadata_json = options.metadata_json;
   PROXIMA_ASSIGN_OR_RETURN(std::string commit_bytes, EncodeCommit(commit));
-  PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());  // trees and index before the commit
-  PROXIMA_ASSIGN_OR_RETURN(ObjectId commit_id, repo_->PutObject(ObjectKind::kCommit, commit_bytes));
-  PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());  // the commit before the ref
-
+  const ObjectId commit_id = Sha256(commit_bytes);
+  // The stat cache of the new commit is written while its trees are stored:
+  // it takes effect only when renamed over the old one, after the head moved
+  // (a pending one whose commit is not the head is deleted; RecoverPending).
   next.head = commit_id;
-  PROXIMA_RETURN_IF_ERROR(wd.WriteStatCache(next, /*pending=*/true, now));
+  std::future<Status> cache_written = std::async(
+      std::launch::async, [&] { return wd.WriteStatCache(next, /*pending=*/true, now); });
+  Status trees_stored = tree_writer.Finish();
+  Status cache_status = cache_written.get();
+  if (!trees_stored.ok() || !cache_status.ok()) {
+    ::unlink(wd.StatePath("statcache.pending").c_str());
+    return trees_stored.ok() ? cache_status : trees_stored;
+  }
+  report.trees_written = tree_writer.written();
+  report.tree_deltas = tree_writer.deltas();
+
+  phase("committing", 0, 0);
+  PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());  // packs and trees
+  PROXIMA_RETURN_IF_ERROR(put_index());
+  PROXIMA_RETURN_IF_ERROR(repo_->PutObject(ObjectKind::kCommit, commit_bytes).status());
+  PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());  // the index and the commit before the ref
   Status cas = refs_->CompareAndSwapRef(dataset, kHeadRef, head, commit_id);
   if (!cas.ok()) {
     ::unlink(wd.StatePath("statcache.pending").c_str());
