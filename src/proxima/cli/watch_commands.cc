@@ -40,6 +40,11 @@ Result<pid_t> StartWatcher(CommandContext& ctx, const std::string& root) {
   std::string log = root + "/.proxima/watch.log";
   std::vector<std::string> args = {"proxima", "data", "watch",      "run",
                                    "-C",      root,   "--ready-fd", "3"};
+  // Everything the child needs is made before fork: this process may have
+  // other threads, and the child only execs.
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid < 0) {
     ::close(pipefd[0]);
@@ -56,9 +61,8 @@ Result<pid_t> StartWatcher(CommandContext& ctx, const std::string& root) {
       ::dup2(fd, STDERR_FILENO);
     }
     if (null >= 0) ::dup2(null, STDIN_FILENO);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
+    // Hold no directory busy: the folder is given by its absolute path.
+    if (::chdir("/") != 0) _exit(127);
     ::execv(ctx.env.self_exe.c_str(), argv.data());
     _exit(127);
   }
