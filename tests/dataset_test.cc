@@ -556,6 +556,32 @@ TEST_F(DatasetTest, AFolderPutBackNeverClosesACycleAndDeltasAreOneHopFromAFullTr
   EXPECT_TRUE(fsck->problems.empty()) << fsck->problems[0];
 }
 
+TEST_F(DatasetTest, ATreeStoredInFullIsNeverRewrittenAsADelta) {
+  WriteManyFiles(src_ + "/many", 200, 0);
+  auto v0 = Sync("v0");
+  ASSERT_TRUE(v0.ok());
+  ObjectId f0 = SubTree(*repo_, TreeOf(v0->commit), "many");
+  for (int i = 0; i < 200; ++i) {  // too much for a delta: stored in full
+    char name[32];
+    std::snprintf(name, sizeof(name), "/scan_%04d.bin", i);
+    WriteTestFile(src_ + "/many" + name, RandomBytes(64, static_cast<uint64_t>(i) + 9000));
+  }
+  ASSERT_TRUE(Sync("v1").ok());
+  WriteTestFile(src_ + "/many/scan_0001.bin", "small change");
+  ASSERT_TRUE(Sync("v2").ok());
+  // Back to v0: its tree exists, in full; as a new tree of the folder it
+  // would be a delta against v1's, but it is not written again.
+  std::filesystem::remove_all(src_ + "/many");
+  WriteManyFiles(src_ + "/many", 200, 0);
+  auto v3 = Sync("v3");
+  ASSERT_TRUE(v3.ok());
+  EXPECT_EQ(SubTree(*repo_, TreeOf(v3->commit), "many"), f0);
+  EXPECT_FALSE(IsTreeDelta(*store_.Get(ObjectKey(ObjectKind::kTree, f0))));
+  auto fsck = CheckStore(*repo_, refs_, true, 2, nullptr);
+  ASSERT_TRUE(fsck.ok());
+  EXPECT_TRUE(fsck->problems.empty());
+}
+
 TEST_F(DatasetTest, ATamperedCycleOfDeltasIsCorruptionNotAHang) {
   std::string a = EncodeTree(Tree{});
   Tree one;

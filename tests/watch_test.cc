@@ -3,6 +3,7 @@
 // change, checked against full scans of the same folder.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,6 +80,39 @@ TEST(ChangeTrackerTest, ReportsEachKindOfChangeByPath) {
   ChangeSet next = (*t)->Since(cs.token);
   ASSERT_TRUE(next.complete);
   EXPECT_EQ(Paths(next), (std::set<std::string>{"b/moved/three", "new/sub/five"}));
+}
+
+TEST(ChangeTrackerTest, TwoFoldersSwappedInOneCallStayWatched) {
+  testing::TempDir tmp;
+  WriteTestFile(tmp.path() + "/a/x", "1");
+  WriteTestFile(tmp.path() + "/b/y", "2");
+  auto t = ChangeTracker::Open(tmp.path());
+  ASSERT_TRUE(t.ok());
+  WatchToken t0 = (*t)->Since(std::nullopt).token;
+  ASSERT_EQ(::renameat2(AT_FDCWD, (tmp.path() + "/a").c_str(), AT_FDCWD,
+                        (tmp.path() + "/b").c_str(), RENAME_EXCHANGE),
+            0);
+  ASSERT_TRUE((*t)->Drain().ok());
+  ChangeSet swapped = (*t)->Since(t0);
+  ASSERT_TRUE(swapped.complete);
+  EXPECT_EQ(Paths(swapped), (std::set<std::string>{"a/**", "b/**"}));
+  // Both are watched at their new places.
+  WriteTestFile(tmp.path() + "/a/y", "3");
+  WriteTestFile(tmp.path() + "/b/x", "4");
+  ASSERT_TRUE((*t)->Drain().ok());
+  EXPECT_EQ(Paths((*t)->Since(swapped.token)), (std::set<std::string>{"a/y", "b/x"}));
+}
+
+TEST(ChangeTrackerTest, AFolderAboveRenamedMakesEveryAnswerIncomplete) {
+  testing::TempDir tmp;
+  WriteTestFile(tmp.path() + "/above/root/f", "1");
+  auto t = ChangeTracker::Open(tmp.path() + "/above/root");
+  ASSERT_TRUE(t.ok());
+  WatchToken t0 = (*t)->Since(std::nullopt).token;
+  fs::rename(tmp.path() + "/above", tmp.path() + "/elsewhere");
+  ASSERT_TRUE((*t)->Drain().ok());
+  EXPECT_TRUE((*t)->root_gone());
+  EXPECT_FALSE((*t)->Since(t0).complete);
 }
 
 TEST(ChangeTrackerTest, ForeignOrForgottenTokensVouchForNothing) {
@@ -202,6 +236,20 @@ TEST_F(WatchedSyncTest, AWatcherThatCannotVouchMeansAFullScan) {
   auto next = Sync(false, &other_feed);  // its token is saved now
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->scan, "watch") << next->scan_note;
+}
+
+TEST_F(WatchedSyncTest, AFileChangedThroughAnotherNameIsSeen) {
+  ASSERT_EQ(::link(Path(0, 0).c_str(), (src_ + "/d1/hardlink").c_str()), 0);
+  ASSERT_TRUE(Sync(false, feed_.get()).ok());
+  ASSERT_TRUE(Sync(false, feed_.get()).ok());
+  WriteTestFile(Path(0, 0), "new content through the first name");  // same inode
+  auto r = Sync(false, feed_.get());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->scan, "watch");
+  EXPECT_EQ(r->changes.modified, 2u);  // both names
+  auto check = Sync(false, nullptr);
+  ASSERT_TRUE(check.ok());
+  EXPECT_FALSE(check->committed);
 }
 
 // Random changes of every kind, many rounds: after each sync through the

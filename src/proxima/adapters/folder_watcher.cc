@@ -89,6 +89,10 @@ Result<std::unique_ptr<ChangeTracker>> ChangeTracker::Open(const std::string& ro
   PROXIMA_RETURN_IF_ERROR(t->AddTree(""));
   if (!t->degraded_.empty()) return Status::ResourceExhausted(t->degraded_);
   t->root_wd_ = t->wds_.at("");
+  struct stat st;
+  if (::stat(root.c_str(), &st) != 0) return ErrnoStatus(errno, "cannot stat '" + root + "'");
+  t->root_dev_ = st.st_dev;
+  t->root_ino_ = st.st_ino;
   return t;
 }
 
@@ -194,7 +198,17 @@ void ChangeTracker::Handle(int wd, uint32_t mask, const char* name) {
   if (dir.empty() && std::strcmp(name, kStateDir) == 0) return;
   std::string path = Join(dir, name);
   if (mask & IN_ISDIR) {
-    if (mask & IN_MOVED_FROM) RemoveTree(path);
+    if (mask & IN_MOVED_FROM) {
+      RemoveTree(path);
+      // An exchange (renameat2 RENAME_EXCHANGE) puts another directory
+      // here in the same call: it is watched again below, like a new one.
+      struct stat st;
+      std::string abs = root_ + "/" + path;
+      if (::lstat(abs.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) mask |= IN_MOVED_TO;
+    }
+    // A directory that could not be watched (no permission then) may be
+    // now: its attributes changed.
+    if ((mask & IN_ATTRIB) && wds_.count(path) == 0) mask |= IN_CREATE;
     if (mask & (IN_CREATE | IN_MOVED_TO)) {
       // What the directory held before its watch was added raised no event
       // here: the sync walks all of it.
@@ -207,12 +221,22 @@ void ChangeTracker::Handle(int wd, uint32_t mask, const char* name) {
   Record(path, /*subtree=*/false);
 }
 
+bool ChangeTracker::RootMoved() const {
+  // Paths of new directories are made from root_: if the folder or one of
+  // its parents was renamed, they would point elsewhere.
+  struct stat st;
+  return ::stat(root_.c_str(), &st) != 0 || st.st_dev != root_dev_ || st.st_ino != root_ino_;
+}
+
 Status ChangeTracker::Drain() {
   alignas(struct inotify_event) char buf[64 << 10];
   for (;;) {
     ssize_t n = ::read(fd_, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return Status::Ok();
+    if (n < 0 && errno == EAGAIN) {
+      if (RootMoved()) root_gone_ = true;
+      return Status::Ok();
+    }
     if (n <= 0) return ErrnoStatus(n < 0 ? errno : EIO, "cannot read inotify events");
     for (char* p = buf; p < buf + n;) {
       auto* ev = reinterpret_cast<struct inotify_event*>(p);
@@ -225,7 +249,7 @@ Status ChangeTracker::Drain() {
 ChangeSet ChangeTracker::Since(const std::optional<WatchToken>& since) {
   ChangeSet cs;
   cs.token = {epoch_, seq_};
-  if (!degraded_.empty() || !since || since->epoch != epoch_ || since->seq < floor_ ||
+  if (root_gone_ || !degraded_.empty() || !since || since->epoch != epoch_ || since->seq < floor_ ||
       since->seq > seq_) {
     return cs;
   }

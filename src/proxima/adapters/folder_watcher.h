@@ -36,7 +36,8 @@ class ChangeTracker {
   // before it: a later question asks from a later token.
   ChangeSet Since(const std::optional<WatchToken>& since);
 
-  // True once the folder itself was removed or moved away.
+  // True once the folder itself, or a folder above it, was removed or moved
+  // away (answers are then incomplete).
   bool root_gone() const { return root_gone_; }
 
   struct Info {
@@ -58,6 +59,7 @@ class ChangeTracker {
   void Record(const std::string& path, bool subtree);
   void NewEpoch(const std::string& why);
   void Handle(int wd, uint32_t mask, const char* name);
+  bool RootMoved() const;
 
   int fd_;
   std::string root_;
@@ -77,6 +79,8 @@ class ChangeTracker {
   uint64_t epochs_ = 1;
   std::string degraded_;
   bool root_gone_ = false;
+  uint64_t root_dev_ = 0;
+  uint64_t root_ino_ = 0;
 };
 
 struct WatchDaemonOptions {

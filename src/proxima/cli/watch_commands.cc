@@ -53,7 +53,11 @@ Result<pid_t> StartWatcher(CommandContext& ctx, const std::string& root) {
   }
   if (pid == 0) {
     ::setsid();
-    ::dup2(pipefd[1], 3);  // the copy is not close-on-exec
+    if (pipefd[1] == 3) {
+      ::fcntl(3, F_SETFD, 0);  // dup2 onto itself would keep close-on-exec
+    } else {
+      ::dup2(pipefd[1], 3);  // the copy is not close-on-exec
+    }
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iterator>
+#include <unordered_set>
 
 #include "proxima/base/parallel.h"
 #include "proxima/core/fs_ops.h"
@@ -215,6 +216,25 @@ class DirChain {
   std::vector<Link> chain_;
 };
 
+// The inodes of changed paths that are regular files with more than one
+// name.
+std::unordered_set<uint64_t> LinkedInodes(int root_fd, const std::vector<ChangedPath>& changes) {
+  std::unordered_set<uint64_t> out;
+  DirChain dirs(root_fd);
+  for (const ChangedPath& c : changes) {
+    size_t slash = c.path.rfind('/');
+    int parent = dirs.Open(slash == std::string::npos ? std::string() : c.path.substr(0, slash));
+    struct stat st;
+    if (parent >= 0 &&
+        ::fstatat(parent, c.path.c_str() + (slash == std::string::npos ? 0 : slash + 1), &st,
+                  AT_SYMLINK_NOFOLLOW) == 0 &&
+        S_ISREG(st.st_mode) && st.st_nlink > 1) {
+      out.insert(st.st_ino);
+    }
+  }
+  return out;
+}
+
 bool ValidChangedPath(std::string_view p) {
   if (p.empty() || p.front() == '/' || p.back() == '/') return false;
   size_t start = 0;
@@ -267,6 +287,60 @@ Result<ScanResult> ScanChanged(const std::string& root, const CachedEntries& cac
     return Status::Ok();
   };
   std::string replaced;  // the last path whose whole subtree was looked at again
+  // Looks at `path` again; the cache is positioned at or before it.
+  auto examine = [&](const std::string& path, bool subtree) -> Status {
+    bool cached_here = have && cur.path == path;
+    size_t slash = path.rfind('/');
+    std::string parent = slash == std::string::npos ? std::string() : path.substr(0, slash);
+    std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+    ScanResult patch;
+    Walker walker(&patch, nullptr);
+    int parent_fd = dirs.Open(parent);
+    bool listed = false;
+    if (parent_fd >= 0) {
+      PROXIMA_ASSIGN_OR_RETURN(listed, walker.Visit(parent_fd, path, name, false));
+    }
+    bool is_dir = listed && patch.entries.back().type == EntryType::kDirectory;
+    bool same_kind = listed && cached_here && cur.type == patch.entries.back().type;
+    // A directory that can no longer be listed is skipped with what it
+    // holds, as the full scan does.
+    if (same_kind && is_dir && dirs.Open(path) < 0) same_kind = false;
+    if (!listed || subtree || !same_kind) {
+      // Gone, new, or a different kind of entry: what the cache holds at
+      // and below the path is replaced by what is there now.
+      if (is_dir) {
+        int dir_fd = dirs.Open(path);
+        Status s = dir_fd < 0 ? ErrnoStatus(errno, "cannot open directory") : Status::Ok();
+        if (s.ok()) s = walker.Walk(dir_fd, path);
+        if (!s.ok()) {
+          patch.entries.clear();
+          patch.skipped.push_back({path, s.message()});
+        }
+      }
+      while (have && (cur.path == path || IsUnder(cur.path, path))) {
+        PROXIMA_RETURN_IF_ERROR(drop_cached());
+      }
+      replaced = path;
+    } else if (cached_here) {
+      // The same kind of entry with new metadata or content: a directory
+      // keeps what the cache says it holds (changes below it are reported
+      // as their own paths).
+      PROXIMA_RETURN_IF_ERROR(drop_cached());
+    }
+    std::move(patch.entries.begin(), patch.entries.end(), std::back_inserter(out.entries));
+    std::move(patch.skipped.begin(), patch.skipped.end(), std::back_inserter(out.skipped));
+    return Status::Ok();
+  };
+  // A file changed through one of its names raises an event for that name
+  // only: the cached entries of its other names are looked at too.
+  std::unordered_set<uint64_t> linked = LinkedInodes(root_fd.get(), changes);
+  auto pass_cached = [&]() -> Status {
+    if (!linked.empty() && cur.type == EntryType::kFile && linked.count(cur.inode) != 0) {
+      std::string path = cur.path;
+      return examine(path, false);
+    }
+    return emit_cached();
+  };
   for (size_t i = 0; i < changes.size(); ++i) {
     const ChangedPath& c = changes[i];
     if (i > 0 && c.path == changes[i - 1].path) continue;
@@ -276,50 +350,10 @@ Result<ScanResult> ScanChanged(const std::string& root, const CachedEntries& cac
     for (size_t j = i + 1; j < changes.size() && changes[j].path == c.path; ++j) {
       subtree = subtree || changes[j].subtree;
     }
-    while (have && ComparePaths(cur.path, c.path) < 0) PROXIMA_RETURN_IF_ERROR(emit_cached());
-    bool cached_here = have && cur.path == c.path;
-
-    // Look at the entry itself.
-    size_t slash = c.path.rfind('/');
-    std::string parent = slash == std::string::npos ? std::string() : c.path.substr(0, slash);
-    std::string name = slash == std::string::npos ? c.path : c.path.substr(slash + 1);
-    ScanResult patch;
-    Walker walker(&patch, nullptr);
-    int parent_fd = dirs.Open(parent);
-    bool listed = false;
-    if (parent_fd >= 0) {
-      PROXIMA_ASSIGN_OR_RETURN(listed, walker.Visit(parent_fd, c.path, name, false));
-    }
-    bool is_dir = listed && patch.entries.back().type == EntryType::kDirectory;
-    bool same_kind = listed && cached_here && cur.type == patch.entries.back().type;
-    if (!listed || subtree || !same_kind) {
-      // Gone, new, or a different kind of entry: what the cache holds at
-      // and below the path is replaced by what is there now.
-      if (is_dir) {
-        int dir_fd = dirs.Open(c.path);
-        Status s = dir_fd < 0 ? ErrnoStatus(errno, "cannot open directory") : Status::Ok();
-        if (s.ok()) s = walker.Walk(dir_fd, c.path);
-        if (!s.ok()) {
-          // As the full scan does: a directory that cannot be listed is
-          // skipped, with what it holds.
-          patch.entries.clear();
-          patch.skipped.push_back({c.path, s.message()});
-        }
-      }
-      while (have && (cur.path == c.path || IsUnder(cur.path, c.path))) {
-        PROXIMA_RETURN_IF_ERROR(drop_cached());
-      }
-      replaced = c.path;
-    } else if (cached_here) {
-      // The same kind of entry with new metadata or content: a directory
-      // keeps what the cache says it holds (changes below it are reported
-      // as their own paths).
-      PROXIMA_RETURN_IF_ERROR(drop_cached());
-    }
-    std::move(patch.entries.begin(), patch.entries.end(), std::back_inserter(out.entries));
-    std::move(patch.skipped.begin(), patch.skipped.end(), std::back_inserter(out.skipped));
+    while (have && ComparePaths(cur.path, c.path) < 0) PROXIMA_RETURN_IF_ERROR(pass_cached());
+    PROXIMA_RETURN_IF_ERROR(examine(c.path, subtree));
   }
-  while (have) PROXIMA_RETURN_IF_ERROR(emit_cached());
+  while (have) PROXIMA_RETURN_IF_ERROR(pass_cached());
   return out;
 }
 

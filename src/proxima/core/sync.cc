@@ -349,7 +349,12 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
       // Nothing to commit; remember fresh stat data so the next run is fast.
       next.head = cache.head;
       PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());
-      PROXIMA_RETURN_IF_ERROR(put_index());  // of packs a killed sync left
+      if (!packs.empty()) {
+        // The index of packs a killed sync left is durable before the
+        // journal that also lists them goes.
+        PROXIMA_RETURN_IF_ERROR(put_index());
+        PROXIMA_RETURN_IF_ERROR(repo_->store().Sync());
+      }
       PROXIMA_RETURN_IF_ERROR(wd.WriteStatCache(next, /*pending=*/false, now));
       PROXIMA_RETURN_IF_ERROR(wd.ClearJournal());
       PROXIMA_RETURN_IF_ERROR(save_token());

@@ -266,7 +266,17 @@ Status TreeWriter::Finish() {
       // The new tree may be the base itself (a folder put back as it was
       // then): it is stored already.
       if (base.id == t.id) return Status::Ok();
-      if (base.usable) {
+      // Nor is a tree that exists (from an older commit, another dataset)
+      // written again as a delta: trees may be deltas against it, and
+      // rewriting it as one could lengthen their chains or close a cycle.
+      // (An empty one is what a power loss may leave of a killed sync's.)
+      Result<uint64_t> existing = repo_->store().Size(ObjectKey(ObjectKind::kTree, t.id));
+      if (existing.ok() && *existing > 0) return Status::Ok();
+      if (!existing.ok() && !existing.status().IsNotFound()) return existing.status();
+      // Against an old store's chain, never a delta that would close one.
+      bool in_chain = std::find(base.bytes().chain.begin(), base.bytes().chain.end(), t.id) !=
+                      base.bytes().chain.end();
+      if (base.usable && !in_chain) {
         form = EncodeTreeDelta(base.id, base.bytes().full, t.full);
         // A delta must earn the read it costs: at most half of the tree.
         if (form.size() > t.full.size() / 2) form.clear();
