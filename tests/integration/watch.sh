@@ -38,6 +38,7 @@ check "a full scan finds nothing the watcher missed" grep -q "Nothing to commit"
 # A killed watcher is restarted by the next sync, which scans once.
 pid=$(head -1 "$src/.proxima/watch.lock")
 kill -9 "$pid"
+# No wait: the restarted watcher waits for the killed one to let go of its lock.
 echo more >>"$src/d3/f9.bin"
 out=$("$P" data sync -C "$src" -m third --json)
 check "after a kill -9 the next sync scans, and commits the change" python3 -c "

@@ -38,17 +38,6 @@ uint64_t RandomEpoch() {
   return e;
 }
 
-// Closes a descriptor when it goes out of scope.
-struct OwnedFd {
-  explicit OwnedFd(int f) : fd(f) {}
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  ~OwnedFd() {
-    if (fd >= 0) ::close(fd);
-  }
-  int fd;
-};
-
 std::string Join(const std::string& dir, const std::string& name) {
   return dir.empty() ? name : dir + "/" + name;
 }
@@ -379,42 +368,50 @@ Status RunWatchDaemon(const WatchDaemonOptions& options) {
     ready.Send("error " + s.message());
     return s;
   };
-  OwnedFd root(::open(options.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (root.fd < 0) return fail(ErrnoStatus(errno, "cannot open folder '" + options.root + "'"));
-  if (NetworkFileSystem(root.fd)) {
+  UniqueFd root(::open(options.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (root.get() < 0) return fail(ErrnoStatus(errno, "cannot open folder '" + options.root + "'"));
+  if (NetworkFileSystem(root.get())) {
     return fail(Status::FailedPrecondition(
         "'" + options.root +
         "' is on a network file system, where changes made on other machines raise no event; "
         "syncs there scan the folder instead"));
   }
-  OwnedFd state(::openat(root.fd, kStateDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (state.fd < 0) {
+  UniqueFd state(::openat(root.get(), kStateDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (state.get() < 0) {
     return fail(ErrnoStatus(errno, "'" + options.root + "' is not a bound folder (no .proxima)"));
   }
-  OwnedFd lock(::openat(state.fd, "watch.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (lock.fd < 0) return fail(ErrnoStatus(errno, "cannot open the watcher's lock"));
-  if (::flock(lock.fd, LOCK_EX | LOCK_NB) != 0) {
+  UniqueFd lock(::openat(state.get(), "watch.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (lock.get() < 0) return fail(ErrnoStatus(errno, "cannot open the watcher's lock"));
+  // A watcher that was just killed holds the lock until it is gone: wait
+  // for that a little, not for a live one (its socket answers, and those
+  // who start watchers ask it first).
+  bool locked = false;
+  for (int i = 0; i < 50 && !(locked = ::flock(lock.get(), LOCK_EX | LOCK_NB) == 0); ++i) {
+    ::usleep(20'000);
+  }
+  if (!locked) {
     char pid[32] = {0};
-    [[maybe_unused]] ssize_t n = ::pread(lock.fd, pid, sizeof(pid) - 1, 0);
+    [[maybe_unused]] ssize_t n = ::pread(lock.get(), pid, sizeof(pid) - 1, 0);
     return fail(Status::AlreadyExists("'" + options.root + "' is already watched (pid " +
                                       std::string(pid, std::strcspn(pid, "\n")) + ")"));
   }
   std::string pid_line = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(lock.fd, 0) != 0 || ::pwrite(lock.fd, pid_line.data(), pid_line.size(), 0) < 0) {
+  if (::ftruncate(lock.get(), 0) != 0 ||
+      ::pwrite(lock.get(), pid_line.data(), pid_line.size(), 0) < 0) {
     return fail(ErrnoStatus(errno, "cannot write the watcher's lock"));
   }
 
   auto tracker = ChangeTracker::Open(options.root, options.max_paths);
   if (!tracker.ok()) return fail(tracker.status());
 
-  OwnedFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (listener.fd < 0) return fail(ErrnoStatus(errno, "cannot create the watch socket"));
-  sockaddr_un addr = SocketAddress(state.fd);
-  ::unlinkat(state.fd, "watch.sock", 0);  // a killed watcher's: we hold the lock
+  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (listener.get() < 0) return fail(ErrnoStatus(errno, "cannot create the watch socket"));
+  sockaddr_un addr = SocketAddress(state.get());
+  ::unlinkat(state.get(), "watch.sock", 0);  // a killed watcher's: we hold the lock
   mode_t old_mask = ::umask(077);
-  int bound = ::bind(listener.fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  int bound = ::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   ::umask(old_mask);
-  if (bound != 0 || ::listen(listener.fd, 16) != 0) {
+  if (bound != 0 || ::listen(listener.get(), 16) != 0) {
     return fail(ErrnoStatus(errno, "cannot listen on '" + options.root + "/.proxima/watch.sock'"));
   }
 
@@ -424,7 +421,7 @@ Status RunWatchDaemon(const WatchDaemonOptions& options) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
   ::sigprocmask(SIG_BLOCK, &signals, nullptr);
-  OwnedFd sigfd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  UniqueFd sigfd(::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK));
   std::fprintf(stderr, "proxima watch: watching '%s' (%zu directories, pid %d)\n",
                options.root.c_str(), (*tracker)->info().directories, static_cast<int>(::getpid()));
   ready.Send("ok " + std::to_string(::getpid()));
@@ -433,8 +430,8 @@ Status RunWatchDaemon(const WatchDaemonOptions& options) {
   bool stop = false;
   while (!stop) {
     pollfd fds[3] = {
-        {(*tracker)->fd(), POLLIN, 0}, {listener.fd, POLLIN, 0}, {sigfd.fd, POLLIN, 0}};
-    int n = ::poll(fds, sigfd.fd >= 0 ? 3 : 2, 30'000);
+        {(*tracker)->fd(), POLLIN, 0}, {listener.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
+    int n = ::poll(fds, sigfd.get() >= 0 ? 3 : 2, 30'000);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       result = ErrnoStatus(errno, "poll");
@@ -450,22 +447,22 @@ Status RunWatchDaemon(const WatchDaemonOptions& options) {
     }
     if (n == 0) {
       struct stat st;
-      if (::fstatat(state.fd, "binding.json", &st, 0) != 0) {
+      if (::fstatat(state.get(), "binding.json", &st, 0) != 0) {
         std::fprintf(stderr, "proxima watch: the folder is no longer bound; stopping\n");
         break;
       }
     }
-    if (sigfd.fd >= 0 && (fds[2].revents & POLLIN)) {
+    if (sigfd.get() >= 0 && (fds[2].revents & POLLIN)) {
       std::fprintf(stderr, "proxima watch: stopping on a signal\n");
       break;
     }
     if (fds[1].revents & POLLIN) {
-      OwnedFd client(::accept4(listener.fd, nullptr, nullptr, SOCK_CLOEXEC));
-      if (client.fd >= 0) Serve(client.fd, **tracker, &stop);
+      UniqueFd client(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      if (client.get() >= 0) Serve(client.get(), **tracker, &stop);
     }
   }
-  ::unlinkat(state.fd, "watch.sock", 0);
-  ::ftruncate(lock.fd, 0);
+  ::unlinkat(state.get(), "watch.sock", 0);
+  ::ftruncate(lock.get(), 0);
   std::fprintf(stderr, "proxima watch: stopped\n");
   return result;
 }
@@ -475,24 +472,24 @@ Status RunWatchDaemon(const WatchDaemonOptions& options) {
 namespace {
 
 Result<std::string> WatchRequestBytes(const std::string& root, const std::string& request) {
-  OwnedFd state(::open((root + "/" + kStateDir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (state.fd < 0) return ErrnoStatus(errno, "cannot open '" + root + "/.proxima'");
-  OwnedFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (s.fd < 0) return ErrnoStatus(errno, "cannot create a socket");
-  sockaddr_un addr = SocketAddress(state.fd);
-  if (::connect(s.fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+  UniqueFd state(::open((root + "/" + kStateDir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (state.get() < 0) return ErrnoStatus(errno, "cannot open '" + root + "/.proxima'");
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (s.get() < 0) return ErrnoStatus(errno, "cannot create a socket");
+  sockaddr_un addr = SocketAddress(state.get());
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     return Status::Unavailable("no watcher answers for '" + root + "' (" + std::strerror(errno) +
                                ")");
   }
-  PROXIMA_RETURN_IF_ERROR(SendAll(s.fd, request + "\n"));
+  PROXIMA_RETURN_IF_ERROR(SendAll(s.get(), request + "\n"));
   std::string out;
   char buf[64 << 10];
   for (;;) {
-    pollfd p{s.fd, POLLIN, 0};
+    pollfd p{s.get(), POLLIN, 0};
     int n = ::poll(&p, 1, 30'000);
     if (n < 0 && errno == EINTR) continue;
     if (n == 0) return Status::Unavailable("the watcher of '" + root + "' did not answer in 30 s");
-    ssize_t got = ::recv(s.fd, buf, sizeof(buf), 0);
+    ssize_t got = ::recv(s.get(), buf, sizeof(buf), 0);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return ErrnoStatus(errno, "cannot read the watcher's answer");
     if (got == 0) break;

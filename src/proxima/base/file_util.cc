@@ -11,31 +11,28 @@
 
 namespace proxima {
 
-namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) {
     if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
   }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
+  return *this;
+}
 
- private:
-  int fd_;
-};
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
-}  // namespace
+Status UniqueFd::Close(const std::string& what) {
+  int fd = fd_;
+  fd_ = -1;
+  if (fd >= 0 && ::close(fd) != 0) return ErrnoStatus(errno, "cannot write " + what);
+  return Status::Ok();
+}
 
 Result<std::string> ReadFile(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoStatus(errno, "cannot open '" + path + "'");
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "cannot stat '" + path + "'");
@@ -86,7 +83,7 @@ Status PreadAll(int fd, size_t n, uint64_t offset, std::string* out,
 }
 
 Status FsyncDir(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return ErrnoStatus(errno, "cannot open directory '" + dir + "'");
   if (::fsync(fd.get()) != 0) return ErrnoStatus(errno, "cannot fsync directory '" + dir + "'");
   return Status::Ok();
@@ -100,11 +97,11 @@ std::string UniqueTempSuffix() {
 Status WriteFileAtomic(const std::string& path, std::string_view data) {
   std::string dir = DirName(path);
   std::string tmp = JoinPath(dir, ".tmp-" + UniqueTempSuffix());
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (fd.get() < 0) return ErrnoStatus(errno, "cannot create '" + tmp + "'");
   Status s = WriteAll(fd.get(), data, tmp);
   if (s.ok() && ::fsync(fd.get()) != 0) s = ErrnoStatus(errno, "cannot fsync '" + tmp + "'");
-  if (s.ok() && ::close(fd.release()) != 0) s = ErrnoStatus(errno, "cannot close '" + tmp + "'");
+  if (s.ok()) s = fd.Close("'" + tmp + "'");
   if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
     s = ErrnoStatus(errno, "cannot rename '" + tmp + "' to '" + path + "'");
   }

@@ -10,6 +10,26 @@ namespace proxima {
 // Small POSIX helpers shared by the adapters and the working-folder code.
 // All paths are byte strings; errors name the path.
 
+// Owns a file descriptor; closes it on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  // Closes now and reports the error close(2) returned (ENOSPC on NFS, EIO).
+  Status Close(const std::string& what);
+
+ private:
+  int fd_ = -1;
+};
+
 // Reads a whole file.
 Result<std::string> ReadFile(const std::string& path);
 

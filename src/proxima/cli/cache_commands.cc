@@ -10,6 +10,7 @@
 #include "proxima/base/file_util.h"
 #include "proxima/base/units.h"
 #include "proxima/cli/cache_cli.h"
+#include "proxima/cli/detached.h"
 #include "proxima/cli/output.h"
 #include "proxima/core/cache_janitor.h"
 #include "proxima/model/commit.h"
@@ -57,24 +58,7 @@ Result<pid_t> FillInBackground(CommandContext& ctx, const Target& t, const Cache
                                    spec,      "--volume", t.volume.name, "--wait"};
   if (ctx.threads > 0) args.insert(args.begin() + 1, {"-j", std::to_string(ctx.threads)});
   if (!ctx.env.hub_flag.empty()) args.insert(args.begin() + 1, {"--hub", ctx.env.hub_flag});
-  pid_t pid = ::fork();
-  if (pid < 0) return ErrnoStatus(errno, "cannot start a background fill");
-  if (pid == 0) {
-    ::setsid();
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-    }
-    if (null >= 0) ::dup2(null, STDIN_FILENO);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(ctx.env.self_exe.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
+  return StartDetached(ctx.env.self_exe, std::move(args), {log});
 }
 
 int CmdCacheAdd(CommandContext& ctx, const CacheArgs& a) {

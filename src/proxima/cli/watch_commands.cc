@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "proxima/cli/data_commands.h"
+#include "proxima/cli/detached.h"
 #include "proxima/cli/output.h"
 
 namespace proxima {
@@ -38,37 +39,13 @@ Result<pid_t> StartWatcher(CommandContext& ctx, const std::string& root) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) return ErrnoStatus(errno, "cannot start a watcher");
   std::string log = root + "/.proxima/watch.log";
-  std::vector<std::string> args = {"proxima", "data", "watch",      "run",
-                                   "-C",      root,   "--ready-fd", "3"};
-  // Everything the child needs is made before fork: this process may have
-  // other threads, and the child only execs.
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) {
+  Result<pid_t> pid = StartDetached(
+      ctx.env.self_exe, {"proxima", "data", "watch", "run", "-C", root, "--ready-fd", "3"},
+      {log, /*log_mode=*/0600, pipefd[1], /*chdir_root=*/true});
+  if (!pid.ok()) {
     ::close(pipefd[0]);
     ::close(pipefd[1]);
-    return ErrnoStatus(errno, "cannot start a watcher");
-  }
-  if (pid == 0) {
-    ::setsid();
-    if (pipefd[1] == 3) {
-      ::fcntl(3, F_SETFD, 0);  // dup2 onto itself would keep close-on-exec
-    } else {
-      ::dup2(pipefd[1], 3);  // the copy is not close-on-exec
-    }
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      ::dup2(fd, STDOUT_FILENO);
-      ::dup2(fd, STDERR_FILENO);
-    }
-    if (null >= 0) ::dup2(null, STDIN_FILENO);
-    // Hold no directory busy: the folder is given by its absolute path.
-    if (::chdir("/") != 0) _exit(127);
-    ::execv(ctx.env.self_exe.c_str(), argv.data());
-    _exit(127);
+    return pid.status();
   }
   ::close(pipefd[1]);
   std::string line;
@@ -85,8 +62,8 @@ Result<pid_t> StartWatcher(CommandContext& ctx, const std::string& root) {
   }
   ::close(pipefd[0]);
   while (!line.empty() && line.back() == '\n') line.pop_back();
-  if (line.rfind("ok ", 0) == 0) return pid;
-  ::waitpid(pid, nullptr, WNOHANG);
+  if (line.rfind("ok ", 0) == 0) return *pid;
+  ::waitpid(*pid, nullptr, WNOHANG);
   if (line.rfind("error ", 0) == 0) return Status::FailedPrecondition(line.substr(6));
   return Status::Unavailable("the watcher of '" + root + "' did not start; see " + log);
 }

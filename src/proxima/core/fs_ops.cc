@@ -12,26 +12,6 @@
 
 namespace proxima {
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = o.fd_;
-    o.fd_ = -1;
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-Status UniqueFd::Close(const std::string& what) {
-  int fd = fd_;
-  fd_ = -1;
-  if (fd >= 0 && ::close(fd) != 0) return ErrnoStatus(errno, "cannot write " + what);
-  return Status::Ok();
-}
-
 Status StatEntry(int root_fd, FileState* e) {
   struct stat st;
   if (::fstatat(root_fd, e->path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {

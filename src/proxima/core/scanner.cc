@@ -270,15 +270,10 @@ Result<ScanResult> ScanChanged(const std::string& root, const CachedEntries& cac
   FileState cur;
   PROXIMA_ASSIGN_OR_RETURN(bool have, cached(&cur));
   auto emit_cached = [&]() -> Status {
-    FileState& e = out.entries.emplace_back();
-    e.path = std::move(cur.path);
-    e.type = cur.type;
-    e.mode = cur.mode;
-    e.size = cur.size;
-    e.mtime_ns = cur.mtime_ns;
-    e.ctime_ns = cur.ctime_ns;
-    e.inode = cur.inode;
-    e.target = std::move(cur.target);  // chunks stay: the sync takes them from the cache
+    FileState& e = out.entries.emplace_back(std::move(cur));
+    // Entries come without chunks, as from a scan (the sync takes them from
+    // the cache); their vector goes back to `cur` to be filled again.
+    cur.chunks.swap(e.chunks);
     PROXIMA_ASSIGN_OR_RETURN(have, cached(&cur));
     return Status::Ok();
   };
@@ -302,14 +297,14 @@ Result<ScanResult> ScanChanged(const std::string& root, const CachedEntries& cac
     }
     bool is_dir = listed && patch.entries.back().type == EntryType::kDirectory;
     bool same_kind = listed && cached_here && cur.type == patch.entries.back().type;
+    int dir_fd = is_dir ? dirs.Open(path) : -1;
     // A directory that can no longer be listed is skipped with what it
     // holds, as the full scan does.
-    if (same_kind && is_dir && dirs.Open(path) < 0) same_kind = false;
+    if (is_dir && dir_fd < 0) same_kind = false;
     if (!listed || subtree || !same_kind) {
       // Gone, new, or a different kind of entry: what the cache holds at
       // and below the path is replaced by what is there now.
       if (is_dir) {
-        int dir_fd = dirs.Open(path);
         Status s = dir_fd < 0 ? ErrnoStatus(errno, "cannot open directory") : Status::Ok();
         if (s.ok()) s = walker.Walk(dir_fd, path);
         if (!s.ok()) {

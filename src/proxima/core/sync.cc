@@ -103,12 +103,6 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   report.parent = head_id;
   report.folder_head = cache.head;
   report.dataset_head = dataset_head_id;
-  // Which blobs the store holds is needed only once files are read, but
-  // reading every index takes as long as a watched scan: do it meanwhile.
-  std::future<Result<std::unique_ptr<BlobIndex>>> index_loading;
-  if (!options.dry_run) {
-    index_loading = std::async(std::launch::async, [this] { return repo_->LoadBlobIndex(); });
-  }
   phase("scanning", 0, 0);
   reader = StatCacheReader();
   // Ask the watcher before looking at anything: its token then predates
@@ -131,7 +125,15 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
       }
     }
   }
+  // Which blobs the store holds is needed only once files are read, but
+  // reading every index takes as long as a watched scan: do it meanwhile,
+  // unless the watcher saw nothing change.
+  std::future<Result<std::unique_ptr<BlobIndex>>> index_loading;
+  if (!options.dry_run && !(changes && changes->paths.empty())) {
+    index_loading = std::async(std::launch::async, [this] { return repo_->LoadBlobIndex(); });
+  }
   Result<ScanResult> scanned = Status::Internal("not scanned");
+  bool reader_open = false;  // the stat cache, read once for a watched scan
   if (changes) {
     Result<StatCacheReader> last = StatCacheReader::Open(wd.StatePath("statcache"));
     if (last.ok() && last->head() == cache.head) {
@@ -142,6 +144,9 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
     }
     if (scanned.ok()) {
       report.scan = "watch";
+      last->Rewind();  // for the merge below
+      reader = std::move(*last);
+      reader_open = true;
     } else {
       report.scan_note = last.ok() ? scanned.status().message() : last.status().message();
     }
@@ -150,7 +155,7 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   PROXIMA_ASSIGN_OR_RETURN(ScanResult scan, std::move(scanned));
   std::vector<FileState>& entries = scan.entries;
   report.skipped = std::move(scan.skipped);
-  if (!flattened) {
+  if (!flattened && !reader_open) {
     PROXIMA_ASSIGN_OR_RETURN(reader, StatCacheReader::Open(wd.StatePath("statcache")));
     if (reader.head() != cache.head) {
       return Status::Aborted("folder '" + wd.root() +
@@ -227,7 +232,8 @@ Result<SyncReport> Syncer::Run(const WorkDir& wd, const SyncOptions& options) {
   std::unique_ptr<PackWriter> writer;
   if (!to_read.empty() && !options.dry_run) {
     phase("loading index", 0, 0);
-    PROXIMA_ASSIGN_OR_RETURN(known, index_loading.get());
+    PROXIMA_ASSIGN_OR_RETURN(known,
+                             index_loading.valid() ? index_loading.get() : repo_->LoadBlobIndex());
     adopted = AdoptJournal(*repo_, wd, known.get());
     report.packs_adopted = adopted.size();
     PackWriter::Options wopts;

@@ -262,17 +262,15 @@ Status TreeWriter::Finish() {
     if (bases[i] == t.id) return Status::Ok();  // unchanged: it is stored already
     std::string form;
     if (bases[i] && deltas) {
-      PROXIMA_ASSIGN_OR_RETURN(Base base, BaseFor(t.path, *bases[i]));
-      // The new tree may be the base itself (a folder put back as it was
-      // then): it is stored already.
-      if (base.id == t.id) return Status::Ok();
-      // Nor is a tree that exists (from an older commit, another dataset)
-      // written again as a delta: trees may be deltas against it, and
-      // rewriting it as one could lengthen their chains or close a cycle.
-      // (An empty one is what a power loss may leave of a killed sync's.)
+      // A tree that exists (from an older commit, another dataset; the base
+      // itself, for a folder put back as it was) is not written again as a
+      // delta: trees may be deltas against it, and rewriting it as one could
+      // lengthen their chains or close a cycle. (An empty one is what a
+      // power loss may leave of a killed sync's.)
       Result<uint64_t> existing = repo_->store().Size(ObjectKey(ObjectKind::kTree, t.id));
       if (existing.ok() && *existing > 0) return Status::Ok();
       if (!existing.ok() && !existing.status().IsNotFound()) return existing.status();
+      PROXIMA_ASSIGN_OR_RETURN(Base base, BaseFor(t.path, *bases[i]));
       // Against an old store's chain, never a delta that would close one.
       bool in_chain = std::find(base.bytes().chain.begin(), base.bytes().chain.end(), t.id) !=
                       base.bytes().chain.end();

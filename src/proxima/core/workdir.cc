@@ -92,8 +92,7 @@ Result<WorkDir> WorkDir::Bind(const std::string& dir, const std::string& dataset
   StatCache cache;
   cache.head = head;
   PROXIMA_RETURN_IF_ERROR(wd.WriteStatCache(cache, /*pending=*/false, 0));
-  nlohmann::json binding = {{"dataset", dataset}};
-  PROXIMA_RETURN_IF_ERROR(WriteFileAtomic(wd.StatePath("binding.json"), binding.dump() + "\n"));
+  PROXIMA_RETURN_IF_ERROR(wd.SetWatch(false));  // writes binding.json
   return wd;
 }
 
@@ -174,7 +173,8 @@ Result<StatCacheReader> StatCacheReader::Open(const std::string& path) {
     return r.Damaged();
   }
   r.head_ = ObjectId(reinterpret_cast<const uint8_t*>(head.data()));
-  r.pos_ = r.bytes_.size() - rest.size();
+  r.pos_ = r.first_ = r.bytes_.size() - rest.size();
+  r.count_ = r.remaining_;
   return r;
 }
 

@@ -39,14 +39,21 @@ class StatCacheReader {
   Result<bool> Next(FileState* out);
   // The trees of the head; call after Next returned false.
   Result<std::vector<ObjectId>> Trees();
+  // Back to the first entry, to be read again.
+  void Rewind() {
+    pos_ = first_;
+    remaining_ = count_;
+  }
 
  private:
   Status Damaged() const;
   std::string path_;
   std::string bytes_;
   size_t pos_ = 0;  // an offset, not a view: the reader is moved around
+  size_t first_ = 0;
   ObjectId head_;
   uint64_t remaining_ = 0;
+  uint64_t count_ = 0;
 };
 
 // A folder bound to a dataset: its `.proxima/` directory. Not thread-safe;
@@ -67,7 +74,8 @@ class WorkDir {
   std::string StatePath(const char* name) const;
 
   // Whether a watcher should keep track of this folder's changes
-  // (`proxima data watch start`; binding.json "watch").
+  // (`proxima data watch start`; binding.json "watch"). SetWatch rewrites
+  // binding.json.
   bool watch() const { return watch_; }
   Status SetWatch(bool on);
 
