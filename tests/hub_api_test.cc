@@ -3,7 +3,11 @@
 // (403, or 404 where the object must stay invisible), and with the right
 // one; bad input of every kind; tokens that expire, are revoked or outlive
 // their user; and the audit log.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -616,6 +620,67 @@ TEST_F(HubApiTest, UploadsAreVerifiedSoThatDeduplicationCannotBePoisoned) {
   EXPECT_EQ(s2, 422) << b2;
   EXPECT_NE(b2.find("does not match pack"), std::string::npos);
   EXPECT_EQ(Call(writer, "PUT", "/api/v1/objects/" + index_key, index).first, 201);
+}
+
+// Bodies of 256 KiB and more are read from the socket directly (server/
+// socket_body.h): the bytes must arrive whole, the connection must carry the
+// next request, and a body cut short must store nothing.
+TEST_F(HubApiTest, LargeBodiesArriveWholeAndACutOneStoresNothing) {
+  const std::string& writer = tokens_["writer"];
+  for (size_t size : {size_t{256} << 10, (size_t{600} << 10) + 7}) {
+    std::string bytes(size, '\0');
+    uint64_t x = size;
+    for (char& c : bytes) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      c = static_cast<char>(x >> 56);
+    }
+    std::string key = ObjectKey(ObjectKind::kCommit, Sha256(bytes));
+    auto [s, b] = Call(writer, "PUT", "/api/v1/objects/" + key, bytes);
+    ASSERT_EQ(s, 201) << b;
+    // The same keep-alive connection serves the next requests.
+    auto [gs, got] = Call(writer, "GET", "/api/v1/objects/" + key);
+    ASSERT_EQ(gs, 200);
+    EXPECT_TRUE(got == bytes) << "the stored object differs from the upload";
+    std::string damaged = bytes;
+    damaged[damaged.size() / 2] ^= 1;
+    EXPECT_EQ(Call(writer, "PUT", "/api/v1/objects/" + key, damaged).first, 422);
+  }
+
+  // They were read from the socket, not through the library.
+  auto [ms, metrics] = Call(admin_, "GET", "/metrics");
+  ASSERT_EQ(ms, 200);
+  size_t at = metrics.find("\nproxima_socket_body_bytes_total ");
+  ASSERT_NE(at, std::string::npos) << metrics;
+  // 1,712 KiB were sent; the library hands on at most 4 KiB of each body.
+  EXPECT_GT(std::stoull(metrics.substr(at + 33)), uint64_t{1712 - 4 * 4} << 10);
+
+  // A client that promises 400 KiB, sends 300 KiB and hangs up.
+  std::string bytes(400 << 10, 'x');
+  std::string key = ObjectKey(ObjectKind::kCommit, Sha256(bytes));
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  std::string head = "PUT /api/v1/objects/" + key +
+                     " HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer " + writer +
+                     "\r\nContent-Length: " + std::to_string(bytes.size()) + "\r\n\r\n";
+  std::string sent = head + bytes.substr(0, 300 << 10);
+  for (size_t done = 0; done < sent.size();) {
+    ssize_t n = send(fd, sent.data() + done, sent.size() - done, MSG_NOSIGNAL);
+    ASSERT_GT(n, 0);
+    done += static_cast<size_t>(n);
+  }
+  shutdown(fd, SHUT_WR);
+  char reply[512];
+  while (recv(fd, reply, sizeof(reply), 0) > 0) {
+  }
+  close(fd);
+  EXPECT_EQ(Call(admin_, "GET", "/api/v1/objects/" + key).first, 404);
+  // The hub still serves everyone else.
+  EXPECT_EQ(Call(writer, "GET", "/api/v1/objects/" + commit_key_).first, 200);
 }
 
 TEST_F(HubApiTest, PagingThroughAKindOfObjectsSeesEachKeyOnceInOrder) {

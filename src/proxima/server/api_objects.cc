@@ -16,6 +16,7 @@
 #include "proxima/core/object_check.h"
 #include "proxima/server/api.h"
 #include "proxima/server/requests.h"
+#include "proxima/server/socket_body.h"
 
 namespace proxima::api {
 
@@ -24,10 +25,16 @@ namespace {
 // Upload bodies land in buffers kept for the next upload: a fresh 16 MiB
 // buffer per pack cost the hub 4,096 page faults (8% of its CPU in a sync).
 AlignedBufferPool& Bodies() {
-  // A few, of pack size; never destroyed, as server threads may outlive exit.
-  static auto* pool = new AlignedBufferPool(4, size_t{32} << 20);
+  // As many as a client sends packs at once (HubObjectStore's concurrency),
+  // of pack size; never destroyed, as server threads may outlive exit.
+  static auto* pool = new AlignedBufferPool(8, size_t{32} << 20);
   return *pool;
 }
+
+// Bodies at least this large are read from the socket directly.
+constexpr uint64_t kDirectBodyBytes = uint64_t{256} << 10;
+// How long a body may stall before the upload fails (the server's read timeout).
+constexpr int kBodyStallMs = 60'000;
 
 Status RequireAny(Hub& hub, const Principal& who, Access level) {
   PROXIMA_ASSIGN_OR_RETURN(bool any, hub.access->HasAnyAccess(who, level));
@@ -106,18 +113,42 @@ Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
   AlignedBufferPool::Lease lease(&Bodies());
   AlignedBuffer& body = *lease;
   std::string length = req.get_header_value("Content-Length");
-  if (!length.empty()) {
-    uint64_t declared = std::strtoull(length.c_str(), nullptr, 10);
-    if (declared > limit) return too_large();
-    body.Reserve(declared);
+  const uint64_t declared = length.empty() ? 0 : std::strtoull(length.c_str(), nullptr, 10);
+  if (declared > limit) return too_large();
+  // Rounded up, so that the next pack, a little larger, fits a reused buffer.
+  constexpr uint64_t kStep = uint64_t{4} << 20;
+  body.Reserve((declared + kStep - 1) / kStep * kStep);
+  // A large body over plain HTTP is read from its socket directly (see
+  // socket_body.h): the library delivers what it has buffered, and the hub
+  // reads the rest in large reads, then stops the library's loop.
+  int fd = -1;
+  if (declared >= kDirectBodyBytes && hub.options->tls_cert_file.empty() &&
+      !req.has_header("Transfer-Encoding") && !req.has_header("Content-Encoding")) {
+    fd = FindRequestSocket(req);
   }
   bool over = false;
+  Status direct = Status::Ok();
   reader([&](const char* data, size_t n) {
     over = body.size() + n > limit;
-    if (!over) body.Append(std::string_view(data, n));
-    return !over;
+    if (over) return false;
+    body.Append(std::string_view(data, n));
+    if (fd < 0 || body.size() >= declared) return true;
+    size_t before = body.size();
+    direct = ReadSocketExactly(fd, declared - before, kBodyStallMs, body);
+    hub.metrics->AddSocketBodyBytes(body.size() - before);
+    return false;  // every byte of the body is read
   });
   if (over) return too_large();
+  if (!direct.ok()) {
+    res.set_header("Connection", "close");
+    return direct.WithContext("object '" + key + "'");
+  }
+  if (fd >= 0 && body.size() != declared) {
+    res.set_header("Connection", "close");
+    return Status::InvalidArgument("object '" + key + "': the body ended after " +
+                                   std::to_string(body.size()) + " of " + std::to_string(declared) +
+                                   " bytes");
+  }
   std::string_view bytes = body.view();
   PROXIMA_RETURN_IF_ERROR(VerifyUpload(*hub.store, key, bytes, hub.options->verify_pack_blobs));
   // Objects are immutable and named by their content, and these bytes were

@@ -68,6 +68,13 @@ std::string Metrics::Render(const CatalogCounts* counts) const {
                 static_cast<unsigned long long>(object_bytes_read_.load()),
                 static_cast<unsigned long long>(object_bytes_written_.load()));
   out += buf;
+  std::snprintf(buf, sizeof(buf),
+                "# HELP proxima_socket_body_bytes_total Upload bytes read from the socket "
+                "directly, in large reads.\n"
+                "# TYPE proxima_socket_body_bytes_total counter\n"
+                "proxima_socket_body_bytes_total %llu\n",
+                static_cast<unsigned long long>(socket_body_bytes_.load()));
+  out += buf;
   if (counts != nullptr) {
     out += "# HELP proxima_catalog_rows Rows in the catalog by kind.\n";
     out += "# TYPE proxima_catalog_rows gauge\n";

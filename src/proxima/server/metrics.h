@@ -21,6 +21,8 @@ class Metrics {
               uint64_t bytes_in, uint64_t bytes_out);
   // Bytes of objects served and stored (the data plane through the hub).
   void AddObjectBytes(uint64_t read, uint64_t written);
+  // Upload body bytes the hub read from the socket itself (socket_body.h).
+  void AddSocketBodyBytes(uint64_t n) { socket_body_bytes_ += n; }
   std::string Render(const CatalogCounts* counts) const;
 
  private:
@@ -36,6 +38,7 @@ class Metrics {
   std::map<std::string, Series> latency_;  // by route
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
   std::atomic<uint64_t> object_bytes_read_{0}, object_bytes_written_{0};
+  std::atomic<uint64_t> socket_body_bytes_{0};
 };
 
 }  // namespace proxima::api
