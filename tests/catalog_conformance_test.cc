@@ -165,6 +165,31 @@ TYPED_TEST(CatalogConformance, AuditLogIsNewestFirstByPage) {
   EXPECT_EQ(counts->audit, 5);
 }
 
+TYPED_TEST(CatalogConformance, UnverifiedUploadsAreKeptUntilRemoved) {
+  Catalog& c = this->c();
+  ASSERT_TRUE(c.AddUnverified({"incoming/p.1", "data/aa/p", "ann", "", 20}).ok());
+  ASSERT_TRUE(c.AddUnverified({"incoming/p.2", "data/aa/p", "bob", "", 10}).ok());
+  ASSERT_TRUE(c.AddUnverified({"index/i", "", "ann", "data/aa/p data/bb/q", 30}).ok());
+  auto all = c.ListUnverified();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].key, "incoming/p.2");  // oldest first
+  EXPECT_EQ((*all)[2].packs, "data/aa/p data/bb/q");
+  auto copies = c.UnverifiedCopies("data/aa/p");
+  ASSERT_TRUE(copies.ok());
+  ASSERT_EQ(copies->size(), 2u);
+  EXPECT_EQ((*copies)[1].uploader, "ann");
+  EXPECT_TRUE(c.UnverifiedCopies("data/cc/r")->empty());
+  // Adding a key again replaces its row.
+  ASSERT_TRUE(c.AddUnverified({"index/i", "", "ann", "data/bb/q", 40}).ok());
+  ASSERT_TRUE(c.RemoveUnverified("incoming/p.2").ok());
+  ASSERT_TRUE(c.RemoveUnverified("incoming/never").ok());
+  all = c.ListUnverified();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[1].packs, "data/bb/q");
+  EXPECT_EQ((*all)[1].unix_ns, 40);
+}
+
 TYPED_TEST(CatalogConformance, ConcurrentWritersAllLand) {
   ASSERT_TRUE(this->c().CreateDataset("d", 0).ok());
   std::vector<std::thread> threads;

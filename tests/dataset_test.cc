@@ -81,6 +81,85 @@ TEST_F(DatasetTest, FirstSyncCommitsEverythingAndASecondFindsNothing) {
   EXPECT_EQ(Head(), r->commit);
 }
 
+// A hub lists the indexes of packs it has not verified yet, uploaded by
+// someone else, as pending (docs/api.md, "Objects"). This store does that to
+// every index.
+class PendingIndexes : public MemoryObjectStore {
+ public:
+  explicit PendingIndexes(MemoryObjectStore* inner) : inner_(inner) {}
+  Status Put(std::string_view k, std::string_view d) override { return inner_->Put(k, d); }
+  Status PutIfAbsent(std::string_view k, std::string_view d) override {
+    return inner_->PutIfAbsent(k, d);
+  }
+  Result<std::string> Get(std::string_view k) override { return inner_->Get(k); }
+  Result<std::string> GetRange(std::string_view k, uint64_t o, uint64_t n) override {
+    return inner_->GetRange(k, o, n);
+  }
+  Result<uint64_t> Size(std::string_view k) override { return inner_->Size(k); }
+  Status List(std::string_view prefix,
+              const std::function<Status(const ObjectInfo&)>& fn) override {
+    return inner_->List(prefix, [&](const ObjectInfo& info) {
+      ObjectInfo pending = info;
+      pending.pending = info.key.rfind("index/", 0) == 0;
+      return fn(pending);
+    });
+  }
+  Status Delete(std::string_view k) override { return inner_->Delete(k); }
+
+ private:
+  MemoryObjectStore* inner_;
+};
+
+TEST_F(DatasetTest, BlobsListedOnlyByPendingIndexesAreUploadedAgain) {
+  auto first = Sync("first");
+  ASSERT_TRUE(first.ok());
+  // The same files, synced by another writer who must not trust them yet.
+  PendingIndexes pending(&store_);
+  auto repo = std::move(Repository::Open(&pending, false)).value();
+  ASSERT_TRUE(refs_.CreateDataset("copy", 0).ok());
+  std::string copy = tmp_.path() + "/copy";
+  std::filesystem::copy(
+      src_, copy,
+      std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
+  std::filesystem::remove_all(copy + "/.proxima");
+  ASSERT_TRUE(WorkDir::Bind(copy, "copy", ObjectId()).ok());
+  clock_.Advance(5'000'000'000);
+  SyncOptions o;
+  o.author = "other";
+  Syncer syncer(repo.get(), &refs_, &clock_, nullptr);
+  auto r = syncer.Run(std::move(WorkDir::Find(copy)).value(), o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GE(r->packs_written, 1u);  // its own copy of every blob
+  // With the indexes trusted, the same sync would store no blob at all.
+  auto index = repo_->LoadBlobIndex();
+  ASSERT_TRUE(index.ok());
+  EXPECT_TRUE((*index)->CanReuse(Sha256(RandomBytes(5000, 1))));
+  auto untrusted = repo->LoadBlobIndex();
+  ASSERT_TRUE(untrusted.ok());
+  EXPECT_TRUE((*untrusted)->Contains(Sha256(RandomBytes(5000, 1))));  // still readable
+  EXPECT_FALSE((*untrusted)->CanReuse(Sha256(RandomBytes(5000, 1))));
+}
+
+TEST(BlobIndexTest, ATrustedCopyWinsOverAnUntrustedOne) {
+  BlobIndex index;
+  ObjectId blob = Sha256("b");
+  uint32_t untrusted = index.AddPack(Sha256("pack 1"), /*trusted=*/false);
+  index.AddBlob(untrusted, PackedBlob{blob, 12, 1, 1, BlobEncoding::kRaw});
+  uint32_t trusted = index.AddPack(Sha256("pack 2"));
+  index.AddBlob(trusted, PackedBlob{blob, 40, 1, 1, BlobEncoding::kRaw});
+  index.Finalize();
+  ASSERT_NE(index.Find(blob), nullptr);
+  EXPECT_EQ(index.Find(blob)->offset, 40u);
+  EXPECT_TRUE(index.CanReuse(blob));
+  // A pack listed by a trusted index too is trusted.
+  BlobIndex again;
+  uint32_t p = again.AddPack(Sha256("pack 1"), false);
+  again.AddBlob(p, PackedBlob{blob, 12, 1, 1, BlobEncoding::kRaw});
+  EXPECT_EQ(again.AddPack(Sha256("pack 1"), true), p);
+  again.Finalize();
+  EXPECT_TRUE(again.CanReuse(blob));
+}
+
 TEST_F(DatasetTest, SyncStoresOnlyWhatChangedAndDiffSeesIt) {
   auto first = Sync("first");
   ASSERT_TRUE(first.ok());

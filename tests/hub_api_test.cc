@@ -20,6 +20,7 @@
 #include "proxima/model/keys.h"
 #include "proxima/model/pack.h"
 #include "proxima/server/hub_server.h"
+#include "proxima/server/upload_verifier.h"
 #include "test_util.h"
 
 namespace proxima {
@@ -45,6 +46,8 @@ class HubApiTest : public ::testing::Test {
     options.max_object_bytes = 1 << 20;
     options.max_page_size = 50;
     options.threads = 8;
+    options.verify_uploads = verify_;
+    options.verifier_thread = verifier_thread_;
     server_ = std::make_unique<HubServer>(catalog_.get(), store_.get(), &clock_, options);
     std::string printed;
     ASSERT_TRUE(server_->Start(kAdminSecret, &printed).ok());
@@ -118,6 +121,9 @@ class HubApiTest : public ::testing::Test {
     return doc["error"].value("code", "");
   }
 
+  // Set by a derived fixture's constructor, before SetUp.
+  ServerOptions::VerifyUploads verify_ = ServerOptions::VerifyUploads::kBehind;
+  bool verifier_thread_ = true;
   testing::TempDir dir_;
   ManualClock clock_;
   std::unique_ptr<Catalog> catalog_;
@@ -588,7 +594,138 @@ TEST_F(HubApiTest, TheAuditLogRecordsWhoDidWhat) {
             p["items"][1]["id"].get<int64_t>());
 }
 
-TEST_F(HubApiTest, UploadsAreVerifiedSoThatDeduplicationCannotBePoisoned) {
+// A pack built from `contents`, as the client would upload it.
+struct BuiltPack {
+  std::string key, bytes;
+  ObjectId id;
+  std::vector<PackedBlob> blobs;
+};
+BuiltPack BuildPack(const std::vector<std::string>& contents) {
+  PackBuilder builder;
+  for (const std::string& c : contents) builder.Add(Sha256(c), c, false);
+  BuiltPack p;
+  AlignedBuffer bytes = builder.Finish(&p.blobs, AlignedBuffer(), &p.id);
+  p.bytes.assign(bytes.data(), bytes.size());
+  p.key = ObjectKey(ObjectKind::kPack, p.id);
+  return p;
+}
+
+class HubVerifyBeforeTest : public HubApiTest {
+ protected:
+  HubVerifyBeforeTest() { verify_ = ServerOptions::VerifyUploads::kBlobs; }
+};
+
+class HubVerifyBehindTest : public HubApiTest {
+ protected:
+  HubVerifyBehindTest() { verifier_thread_ = false; }  // run by hand: VerifyUploadsNow
+
+  // key -> pending, in `user`'s listing of the index objects.
+  std::map<std::string, bool> Indexes(const std::string& user) {
+    auto [s, body] = Call(tokens_[user], "GET", "/api/v1/objects?prefix=index/");
+    EXPECT_EQ(s, 200) << body;
+    std::map<std::string, bool> out;
+    json doc = json::parse(body);
+    for (const json& item : doc["items"]) {
+      out[item.value("key", "")] = item.value("pending", false);
+    }
+    return out;
+  }
+};
+
+TEST_F(HubVerifyBehindTest, APackIsUsableAtOnceAndTrustedOnlyOnceVerified) {
+  const std::string& writer = tokens_["writer"];
+  BuiltPack good = BuildPack({"blob one", "blob two"});
+  // A liar: its trailer says "blob three" is stored, its bytes are others.
+  BuiltPack bad = BuildPack({"blob three", "blob four"});
+  size_t at = bad.bytes.find("blob three");
+  ASSERT_NE(at, std::string::npos);
+  bad.bytes[at] = 'X';
+  for (const BuiltPack* p : {&good, &bad}) {
+    auto [s, b] = Call(writer, "PUT", "/api/v1/objects/" + p->key, p->bytes);
+    ASSERT_EQ(s, 201) << b;  // the trailer is all that is checked now
+  }
+  std::string good_index = EncodeIndex({{good.id, good.blobs}});
+  std::string bad_index = EncodeIndex({{bad.id, bad.blobs}});
+  std::string good_index_key = ObjectKey(ObjectKind::kIndex, Sha256(good_index));
+  std::string bad_index_key = ObjectKey(ObjectKind::kIndex, Sha256(bad_index));
+  ASSERT_EQ(Call(writer, "PUT", "/api/v1/objects/" + good_index_key, good_index).first, 201);
+  ASSERT_EQ(Call(writer, "PUT", "/api/v1/objects/" + bad_index_key, bad_index).first, 201);
+  // An index must still match the trailers of the packs it lists.
+  std::vector<PackedBlob> forged = good.blobs;
+  forged[0].id = Sha256("a blob someone else will upload later");
+  std::string lie = EncodeIndex({{good.id, forged}});
+  EXPECT_EQ(
+      Call(writer, "PUT", "/api/v1/objects/" + ObjectKey(ObjectKind::kIndex, Sha256(lie)), lie)
+          .first,
+      422);
+
+  // Pending: never at the pack's key, but served from where it waits.
+  EXPECT_TRUE(store_->Size(good.key).status().IsNotFound());
+  auto [gs, got] = Call(tokens_["reader"], "GET", "/api/v1/objects/" + good.key);
+  EXPECT_EQ(gs, 200);
+  EXPECT_TRUE(got == good.bytes);
+  auto [rs, range] =
+      Call(tokens_["reader"], "GET",
+           "/api/v1/objects/" + good.key + "?offset=" + std::to_string(good.blobs[1].offset) +
+               "&length=" + std::to_string(good.blobs[1].stored_length));
+  EXPECT_EQ(rs, 200);
+  EXPECT_EQ(range, "blob two");
+  // Others see both indexes as pending; their uploader does not.
+  auto theirs = Indexes("reader");
+  EXPECT_TRUE(theirs[good_index_key]);
+  EXPECT_TRUE(theirs[bad_index_key]);
+  auto own = Indexes("writer");
+  EXPECT_FALSE(own[good_index_key]);
+  EXPECT_EQ(own.count(bad_index_key), 1u);
+  EXPECT_FALSE(own[bad_index_key]);
+
+  ASSERT_TRUE(server_->VerifyUploadsNow().ok());
+  // The honest pack is in place and its index trusted by everyone.
+  EXPECT_EQ(*store_->Get(good.key), good.bytes);
+  theirs = Indexes("reader");
+  EXPECT_FALSE(theirs[good_index_key]);
+  // The liar's pack and index are gone, and the audit log says why.
+  EXPECT_EQ(Call(admin_, "GET", "/api/v1/objects/" + bad.key).first, 404);
+  EXPECT_EQ(theirs.count(bad_index_key), 0u);
+  EXPECT_EQ(Call(admin_, "GET", "/api/v1/objects/" + bad_index_key).first, 404);
+  EXPECT_TRUE(catalog_->ListUnverified()->empty());
+  auto [as, audit] = Call(admin_, "GET", "/api/v1/audit?limit=50");
+  ASSERT_EQ(as, 200) << audit;
+  int rejected = 0;
+  json entries = json::parse(audit);
+  for (const json& item : entries["items"]) {
+    if (item.value("action", "") == "object.reject") {
+      ++rejected;
+      EXPECT_EQ(item.value("actor", ""), "writer");
+    }
+  }
+  EXPECT_EQ(rejected, 2);  // the pack, and the index that listed it
+  // Nothing is left waiting where the store keeps uploads.
+  int incoming = 0;
+  ASSERT_TRUE(store_
+                  ->List("incoming/",
+                         [&](const ObjectInfo&) {
+                           ++incoming;
+                           return Status::Ok();
+                         })
+                  .ok());
+  EXPECT_EQ(incoming, 0);
+
+  // Once in place, uploading the pack again stores nothing new.
+  EXPECT_EQ(Call(writer, "PUT", "/api/v1/objects/" + good.key, good.bytes).first, 201);
+  EXPECT_TRUE(catalog_->ListUnverified()->empty());
+}
+
+TEST_F(HubVerifyBehindTest, AnUploadCutShortByACrashIsForgotten) {
+  // What a hub killed between the catalog row and the bytes leaves.
+  BuiltPack p = BuildPack({"never stored"});
+  ASSERT_TRUE(catalog_->AddUnverified({IncomingKey(p.key), p.key, "writer", "", 1}).ok());
+  EXPECT_EQ(Call(tokens_["reader"], "GET", "/api/v1/objects/" + p.key).first, 404);
+  ASSERT_TRUE(server_->VerifyUploadsNow().ok());
+  EXPECT_TRUE(catalog_->ListUnverified()->empty());
+}
+
+TEST_F(HubVerifyBeforeTest, UploadsAreVerifiedSoThatDeduplicationCannotBePoisoned) {
   const std::string& writer = tokens_["writer"];
   PackBuilder builder;
   builder.Add(Sha256("blob one"), "blob one", false);

@@ -11,6 +11,8 @@
 
 #include "proxima/adapters/local_object_store.h"
 #include "proxima/adapters/memory_object_store.h"
+#include "proxima/core/pending_pack_store.h"
+#include "proxima/model/keys.h"
 #include "s3_test_util.h"
 #include "test_util.h"
 
@@ -213,6 +215,21 @@ TYPED_TEST(ObjectStoreConformance, DeleteRemovesAndToleratesMissing) {
   EXPECT_TRUE(this->store_->Delete("d").ok());
 }
 
+TYPED_TEST(ObjectStoreConformance, RenameMovesAnObjectOverAnother) {
+  ObjectStore& s = *this->store_;
+  ASSERT_TRUE(s.Put("incoming/x.1", "new bytes").ok());
+  ASSERT_TRUE(s.Put("data/ab/x", "old").ok());
+  ASSERT_TRUE(s.Rename("incoming/x.1", "data/ab/x").ok());
+  EXPECT_EQ(*s.Get("data/ab/x"), "new bytes");
+  EXPECT_TRUE(s.Get("incoming/x.1").status().IsNotFound());
+  // Into a folder that does not exist yet, and from a key that is gone.
+  ASSERT_TRUE(s.Put("incoming/y.1", "y").ok());
+  ASSERT_TRUE(s.Rename("incoming/y.1", "data/cd/y").ok());
+  EXPECT_EQ(*s.Get("data/cd/y"), "y");
+  Status gone = s.Rename("incoming/y.1", "data/cd/y");
+  EXPECT_TRUE(gone.IsNotFound()) << gone.ToString();
+}
+
 TYPED_TEST(ObjectStoreConformance, ConcurrentPutsAndGetsAreSafe) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
@@ -294,6 +311,33 @@ TEST(LocalObjectStore, FullDiskIsResourceExhaustedAndLeavesNoPartialObject) {
   EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.ToString();
   EXPECT_TRUE((*store)->Get("data/aa/big").status().IsNotFound());
   EXPECT_EQ(ListKeys(**store, "").size(), 0u);
+}
+
+}  // namespace
+}  // namespace proxima
+
+namespace proxima {
+namespace {
+
+TEST(PendingPackStoreTest, APackWaitingForItsVerificationIsReadFromItsIncomingCopy) {
+  MemoryObjectStore inner;
+  PendingPackStore store(&inner);
+  ObjectId pack = Sha256("a pack");
+  std::string key = ObjectKey(ObjectKind::kPack, pack);
+  ASSERT_TRUE(inner.Put(IncomingPackPrefix(pack) + "0123", "pending bytes").ok());
+  EXPECT_EQ(*store.Get(key), "pending bytes");
+  EXPECT_EQ(*store.GetRange(key, 8, 5), "bytes");
+  EXPECT_EQ(*store.Size(key), 13u);
+  AlignedBuffer buffer;
+  EXPECT_EQ(*store.GetRangeInto(key, 0, 7, &buffer), "pending");
+  // In place, the pack's own key wins.
+  ASSERT_TRUE(inner.Put(key, "verified bytes").ok());
+  EXPECT_EQ(*store.Get(key), "verified bytes");
+  // Nothing else is looked for elsewhere.
+  ObjectId other = Sha256("another pack");
+  EXPECT_TRUE(store.Get(ObjectKey(ObjectKind::kPack, other)).status().IsNotFound());
+  ASSERT_TRUE(inner.Put(IncomingPackPrefix(other) + "1", "x").ok());
+  EXPECT_TRUE(store.Get(ObjectKey(ObjectKind::kTree, other)).status().IsNotFound());
 }
 
 }  // namespace

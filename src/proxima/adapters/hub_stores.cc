@@ -164,7 +164,8 @@ class HubObjectStore : public ObjectStore {
               const std::function<Status(const ObjectInfo&)>& fn) override {
     return ForEachPage(*hub_, "/api/v1/objects?prefix=" + HubQueryEscape(prefix) + "&",
                        [&](const json& item) {
-                         return fn({StringField(item, "key"), item.value("size", uint64_t{0})});
+                         return fn({StringField(item, "key"), item.value("size", uint64_t{0}),
+                                    item.value("pending", false)});
                        });
   }
 

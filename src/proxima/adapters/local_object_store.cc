@@ -263,6 +263,21 @@ Status LocalObjectStore::Delete(std::string_view key) {
   return Status::Ok();
 }
 
+Status LocalObjectStore::Rename(std::string_view from, std::string_view to) {
+  PROXIMA_RETURN_IF_ERROR(CheckKey(from));
+  PROXIMA_RETURN_IF_ERROR(CheckKey(to));
+  std::string source = PathOf(from), target = PathOf(to);
+  PROXIMA_RETURN_IF_ERROR(EnsureParent(target));
+  if (::rename(source.c_str(), target.c_str()) != 0) {
+    if (errno == ENOENT) {
+      return Status::NotFound("object '" + std::string(from) + "' not found in store " + root_);
+    }
+    return ErrnoStatus(errno, "cannot move object '" + std::string(from) + "' to '" +
+                                  std::string(to) + "' in " + root_);
+  }
+  return Status::Ok();  // durable at the next Sync (syncfs), like a Put
+}
+
 Status LocalObjectStore::Sync() {
   if (::syncfs(root_fd_) != 0) return ErrnoStatus(errno, "cannot sync store " + root_);
   return Status::Ok();

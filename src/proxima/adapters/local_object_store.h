@@ -30,6 +30,7 @@ class LocalObjectStore : public ObjectStore {
                                         AlignedBuffer* buffer) override;
   Result<uint64_t> Size(std::string_view key) override;
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
+  Status Rename(std::string_view from, std::string_view to) override;
   Status Delete(std::string_view key) override;
   Status Sync() override;
 

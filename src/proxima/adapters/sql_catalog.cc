@@ -365,6 +365,37 @@ class SqlCatalog : public SqlComputeCatalog {
     return out;
   }
 
+  Status AddUnverified(const UnverifiedRecord& u) override {
+    return db_
+        ->Query(
+            "INSERT INTO unverified(key, object, uploader, packs, unix_ns) "
+            "VALUES($1, $2, $3, $4, $5) ON CONFLICT(key) DO UPDATE SET object = excluded.object,"
+            " uploader = excluded.uploader, packs = excluded.packs, unix_ns = excluded.unix_ns",
+            {std::string_view(u.key), std::string_view(u.object), std::string_view(u.uploader),
+             std::string_view(u.packs), u.unix_ns})
+        .status();
+  }
+
+  Result<std::vector<UnverifiedRecord>> ListUnverified() override {
+    PROXIMA_ASSIGN_OR_RETURN(
+        SqlRows rows, db_->Query("SELECT key, object, uploader, packs, unix_ns FROM unverified "
+                                 "ORDER BY unix_ns, key",
+                                 {}));
+    return Unverified(rows);
+  }
+
+  Result<std::vector<UnverifiedRecord>> UnverifiedCopies(std::string_view object) override {
+    PROXIMA_ASSIGN_OR_RETURN(
+        SqlRows rows, db_->Query("SELECT key, object, uploader, packs, unix_ns FROM unverified "
+                                 "WHERE object = $1 ORDER BY unix_ns, key",
+                                 {object}));
+    return Unverified(rows);
+  }
+
+  Status RemoveUnverified(std::string_view key) override {
+    return db_->Query("DELETE FROM unverified WHERE key = $1", {key}).status();
+  }
+
   Result<CatalogCounts> Counts() override {
     PROXIMA_ASSIGN_OR_RETURN(
         SqlRows rows,
@@ -389,6 +420,15 @@ class SqlCatalog : public SqlComputeCatalog {
     auto id = Hash256::FromHex(hex);
     if (!id) return Status::Corruption("catalog " + db_->Describe() + ": bad commit id " + hex);
     return *id;
+  }
+
+  static std::vector<UnverifiedRecord> Unverified(const SqlRows& rows) {
+    std::vector<UnverifiedRecord> out;
+    for (size_t i = 0; i < rows.rows.size(); ++i) {
+      out.push_back(
+          {rows.Text(i, 0), rows.Text(i, 1), rows.Text(i, 2), rows.Text(i, 3), rows.Int(i, 4)});
+    }
+    return out;
   }
 
   Result<TokenRecord> TokenAt(const SqlRows& rows, size_t i) {

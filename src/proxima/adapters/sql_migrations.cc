@@ -79,6 +79,10 @@ constexpr Migration kMigrations[] = {
      "  finished_unix_ns BIGINT NOT NULL, version BIGINT NOT NULL);"
      "CREATE INDEX jobs_by_state ON jobs(state, id);"
      "CREATE INDEX jobs_by_owner ON jobs(owner, id);"},
+    {6, "uploads stored before their verification",
+     "CREATE TABLE unverified(key TEXT PRIMARY KEY, object TEXT NOT NULL,"
+     "  uploader TEXT NOT NULL, packs TEXT NOT NULL, unix_ns BIGINT NOT NULL);"
+     "CREATE INDEX unverified_by_object ON unverified(object);"},
 };
 
 std::string ForDialect(std::string sql, SqlDialect dialect) {

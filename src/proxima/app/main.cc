@@ -23,6 +23,7 @@
 #include "proxima/app/settings.h"
 #include "proxima/base/file_util.h"
 #include "proxima/cli/environment.h"
+#include "proxima/core/pending_pack_store.h"
 #include "proxima/server/hub_server.h"
 
 namespace {
@@ -206,7 +207,12 @@ int main(int argc, char** argv) {
       PROXIMA_ASSIGN_OR_RETURN(proxima::RetryPolicy policy, RetryPolicyFrom(*settings));
       return WithRetries(proxima::MakeHubObjectStore(hub), policy, &clock);
     }
-    return OpenStore(StoreSpec(*settings), env.home, *settings, &clock);
+    // A hub's store may hold packs still waiting for its verification
+    // (docs/api.md, "Objects"): this reads them too.
+    PROXIMA_ASSIGN_OR_RETURN(auto store,
+                             OpenStore(StoreSpec(*settings), env.home, *settings, &clock));
+    return std::unique_ptr<proxima::ObjectStore>(
+        std::make_unique<proxima::PendingPackStore>(std::move(store)));
   };
   env.open_refs = [&]() -> Result<std::unique_ptr<proxima::RefStore>> {
     PROXIMA_RETURN_IF_ERROR(resolve());

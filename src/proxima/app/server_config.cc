@@ -93,14 +93,21 @@ Result<ServerConfig> LoadServerConfig(const std::string& path) {
           } else if (k == "max_page_size") {
             PROXIMA_ASSIGN_OR_RETURN(config.options.max_page_size, Number(l.second, at, 1, 100000));
           } else if (k == "verify_uploads") {
+            using Verify = ServerOptions::VerifyUploads;
             std::string v = l.second.as<std::string>();
-            if (v != "blobs" && v != "trailers") {
-              return Status::InvalidArgument(at +
-                                             ": expected 'blobs' (every blob of a pack, the "
-                                             "default) or 'trailers', not '" +
-                                             v + "'");
+            if (v == "behind") {
+              config.options.verify_uploads = Verify::kBehind;
+            } else if (v == "blobs") {
+              config.options.verify_uploads = Verify::kBlobs;
+            } else if (v == "trailers") {
+              config.options.verify_uploads = Verify::kTrailers;
+            } else {
+              return Status::InvalidArgument(
+                  at +
+                  ": expected 'behind' (every blob of a pack, checked after the upload; the "
+                  "default), 'blobs' (checked before it returns) or 'trailers', not '" +
+                  v + "'");
             }
-            config.options.verify_pack_blobs = v == "blobs";
           } else if (k == "catalog_connections") {
             PROXIMA_ASSIGN_OR_RETURN(uint64_t n, Number(l.second, at, 1, 1000));
             config.catalog_connections = static_cast<int>(n);

@@ -22,7 +22,8 @@ namespace proxima {
 //     max_page_size: 1000
 //     threads: 64
 //     catalog_connections: 48
-//     verify_uploads: blobs           or trailers (trusted writers; faster)
+//     verify_uploads: behind          or blobs (before the upload returns), or
+//                                     trailers (trusted writers; fastest)
 //   caches:
 //     janitor_interval: 10m           how often the cache janitor runs; off: never
 //

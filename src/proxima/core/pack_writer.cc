@@ -28,7 +28,7 @@ PackWriter::~PackWriter() {
 }
 
 Result<bool> PackWriter::Add(const ObjectId& id, std::string_view raw) {
-  if (known_ != nullptr && known_->Contains(id)) return false;
+  if (known_ != nullptr && known_->CanReuse(id)) return false;
   std::unique_lock lock(mu_);
   if (!error_.ok()) return error_;
   if (!added_.insert(id).second) return false;

@@ -7,9 +7,14 @@
 
 namespace proxima {
 
-uint32_t BlobIndex::AddPack(const ObjectId& pack) {
+uint32_t BlobIndex::AddPack(const ObjectId& pack, bool trusted) {
   auto [it, inserted] = pack_ordinals_.emplace(pack, static_cast<uint32_t>(packs_.size()));
-  if (inserted) packs_.push_back(pack);
+  if (inserted) {
+    packs_.push_back(pack);
+    untrusted_.push_back(!trusted);
+  } else if (trusted) {
+    untrusted_[it->second] = false;  // another, trusted index lists it too
+  }
   return it->second;
 }
 
@@ -33,8 +38,11 @@ void BlobIndex::Finalize() {
   if (sorted_) return;
   // In place (no second copy of the array); a blob stored twice (two writers
   // raced) keeps either location: both hold the same bytes.
-  std::sort(blobs_.begin(), blobs_.end(), [](const Entry& a, const Entry& b) {
-    return std::memcmp(a.id.data(), b.id.data(), Hash256::kSize) < 0;
+  // Copies in trusted packs first, so that the one kept is trusted if any is.
+  std::sort(blobs_.begin(), blobs_.end(), [this](const Entry& a, const Entry& b) {
+    int order = std::memcmp(a.id.data(), b.id.data(), Hash256::kSize);
+    if (order != 0) return order < 0;
+    return !untrusted_[a.loc.pack] && untrusted_[b.loc.pack];
   });
   blobs_.erase(std::unique(blobs_.begin(), blobs_.end(),
                            [](const Entry& a, const Entry& b) { return a.id == b.id; }),
@@ -140,11 +148,11 @@ Result<std::unique_ptr<BlobIndex>> Repository::LoadBlobIndex() {
     if (!bytes.ok() && !bytes.status().IsCorruption()) return bytes.status();
     uint32_t pack = 0;
     size_t before = index->blob_count();
-    Status s = bytes.ok()
-                   ? VisitIndex(
-                         *bytes, info.key, [&](const ObjectId& p) { pack = index->AddPack(p); },
-                         [&](const PackedBlob& b) { index->AddBlob(pack, b); })
-                   : bytes.status();
+    Status s = bytes.ok() ? VisitIndex(
+                                *bytes, info.key,
+                                [&](const ObjectId& p) { pack = index->AddPack(p, !info.pending); },
+                                [&](const PackedBlob& b) { index->AddBlob(pack, b); })
+                          : bytes.status();
     if (!s.ok()) {
       if (!s.IsCorruption()) return s;
       index->Truncate(before);  // none of a damaged index is trusted

@@ -29,7 +29,9 @@ class BlobIndex {
 
   void Add(const ObjectId& pack, const std::vector<PackedBlob>& blobs);
   // The same, one piece at a time: AddPack returns the ordinal for AddBlob.
-  uint32_t AddPack(const ObjectId& pack);
+  // A pack that is not `trusted` (listed only by another writer's index a
+  // hub has not verified yet) serves reads, not deduplication.
+  uint32_t AddPack(const ObjectId& pack, bool trusted = true);
   void AddBlob(uint32_t pack, const PackedBlob& blob);
   void Reserve(size_t blobs) { blobs_.reserve(blobs); }
   // Drops blobs added after the first `count`.
@@ -38,6 +40,12 @@ class BlobIndex {
   void Finalize();
   const Location* Find(const ObjectId& blob) const;
   bool Contains(const ObjectId& blob) const { return Find(blob) != nullptr; }
+  // Whether a writer may leave `blob` out of its upload: it is stored in a
+  // trusted pack (Finalize keeps a trusted copy over an untrusted one).
+  bool CanReuse(const ObjectId& blob) const {
+    const Location* loc = Find(blob);
+    return loc != nullptr && !untrusted_[loc->pack];
+  }
   bool HasPack(const ObjectId& pack) const { return pack_ordinals_.count(pack) != 0; }
   const ObjectId& PackId(uint32_t ordinal) const { return packs_[ordinal]; }
   size_t pack_count() const { return packs_.size(); }
@@ -53,6 +61,7 @@ class BlobIndex {
     Location loc;
   };
   std::vector<ObjectId> packs_;
+  std::vector<bool> untrusted_;  // by pack ordinal
   std::unordered_map<ObjectId, uint32_t, Hash256Hasher> pack_ordinals_;
   std::vector<Entry> blobs_;
   bool sorted_ = true;

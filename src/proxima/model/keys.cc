@@ -44,4 +44,8 @@ std::optional<ObjectId> IdFromKey(ObjectKind kind, std::string_view key) {
   return Hash256::FromHex(key);
 }
 
+std::string IncomingPackPrefix(const ObjectId& pack) {
+  return std::string(kIncomingPrefix) + pack.Hex() + ".";
+}
+
 }  // namespace proxima

@@ -19,4 +19,9 @@ std::string ObjectKey(ObjectKind kind, const ObjectId& id);
 // Parses a key produced by ObjectKey; nullopt for anything else.
 std::optional<ObjectId> IdFromKey(ObjectKind kind, std::string_view key);
 
+// A pack a hub stored before verifying it waits at "incoming/<id>.<suffix>"
+// (docs/format.md, "Keys"); readers that miss the pack's own key look there.
+inline constexpr std::string_view kIncomingPrefix = "incoming/";
+std::string IncomingPackPrefix(const ObjectId& pack);  // "incoming/<id>."
+
 }  // namespace proxima

@@ -88,6 +88,17 @@ struct AuditRecord {
   std::string detail;  // free text or JSON
 };
 
+// An upload the hub stored before checking its blobs (`verify_uploads:
+// behind`, docs/api.md, "Objects"): a pack kept under an incoming key until
+// the hub's verifier moves it into place, or an index that lists such packs.
+struct UnverifiedRecord {
+  std::string key;       // a pack's incoming key, or an index's key
+  std::string object;    // a pack's own key, where it goes once verified; "" for an index
+  std::string uploader;  // user name
+  std::string packs;     // an index: the unverified packs it lists (keys, space-separated)
+  int64_t unix_ns = 0;
+};
+
 struct CatalogCounts {
   int64_t datasets = 0, refs = 0, users = 0, teams = 0, tokens = 0, audit = 0;
 };
@@ -149,6 +160,14 @@ class Catalog : public RefStore, public CacheCatalog, public ComputeCatalog {
   virtual Status AppendAudit(const AuditRecord& record) = 0;
   // Newest first, ids strictly below `before` (0: from the newest).
   virtual Result<std::vector<AuditRecord>> ListAudit(int64_t before, size_t limit) = 0;
+
+  // Unverified uploads. Add replaces a row with the same key; the list is
+  // oldest first; Remove of a missing row is OK.
+  virtual Status AddUnverified(const UnverifiedRecord& record) = 0;
+  virtual Result<std::vector<UnverifiedRecord>> ListUnverified() = 0;
+  // The rows whose `object` is the given pack key.
+  virtual Result<std::vector<UnverifiedRecord>> UnverifiedCopies(std::string_view object) = 0;
+  virtual Status RemoveUnverified(std::string_view key) = 0;
 
   virtual Result<CatalogCounts> Counts() = 0;
   virtual std::string Describe() const = 0;

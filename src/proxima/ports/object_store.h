@@ -14,6 +14,9 @@ namespace proxima {
 struct ObjectInfo {
   std::string key;
   uint64_t size = 0;
+  // A hub's index that lists packs it has not verified yet, uploaded by
+  // someone else: readable, but not to be deduplicated against.
+  bool pending = false;
 };
 
 // A flat key/value store of immutable blobs of bytes: a local folder, an S3
@@ -82,6 +85,18 @@ class ObjectStore {
       if (!s.ok()) return s;
     }
     return Status::Ok();
+  }
+
+  // Moves the object at `from` to `to`, replacing what `to` held; NotFound
+  // when `from` is missing. Durable like a Put: once a later Sync() returns,
+  // a power loss finds the object at `to` (and maybe still at `from`). By
+  // default a copy, a Sync and a delete; a local folder renames.
+  virtual Status Rename(std::string_view from, std::string_view to) {
+    Result<std::string> bytes = Get(from);
+    if (!bytes.ok()) return bytes.status();
+    Status s = Put(to, *bytes);
+    if (s.ok()) s = Sync();
+    return s.ok() ? Delete(from) : s;
   }
 
   // How many requests bulk work should keep in flight: 1 for a local disk

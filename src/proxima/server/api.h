@@ -20,7 +20,8 @@
 
 namespace proxima {
 class AgentPool;
-}
+class UploadVerifier;
+}  // namespace proxima
 
 namespace proxima::api {
 
@@ -29,6 +30,10 @@ using Json = nlohmann::json;
 struct Hub {
   Catalog* catalog = nullptr;
   ObjectStore* store = nullptr;
+  // `store` for reading objects on behalf of clients: packs still waiting
+  // for their verification included (upload_verifier.h).
+  ObjectStore* reads = nullptr;
+  UploadVerifier* verifier = nullptr;
   Repository* repo = nullptr;
   Clock* clock = nullptr;
   AccessControl* access = nullptr;

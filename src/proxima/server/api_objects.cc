@@ -17,6 +17,7 @@
 #include "proxima/server/api.h"
 #include "proxima/server/requests.h"
 #include "proxima/server/socket_body.h"
+#include "proxima/server/upload_verifier.h"
 
 namespace proxima::api {
 
@@ -69,7 +70,7 @@ Status GetObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
   PROXIMA_RETURN_IF_ERROR(ValidateObjectKey(key));
   PROXIMA_RETURN_IF_ERROR(RequireRead(hub, who, {key}));
   if (req.method == "HEAD") {
-    PROXIMA_ASSIGN_OR_RETURN(uint64_t size, hub.store->Size(key));
+    PROXIMA_ASSIGN_OR_RETURN(uint64_t size, hub.reads->Size(key));
     res.status = 200;
     res.set_header("X-Object-Size", std::to_string(size));
     return Status::Ok();
@@ -79,14 +80,61 @@ Status GetObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
     PROXIMA_ASSIGN_OR_RETURN(uint64_t offset, NumberParam(req, "offset", 0));
     PROXIMA_ASSIGN_OR_RETURN(uint64_t length, NumberParam(req, "length", UINT64_MAX));
     length = std::min<uint64_t>(length, hub.options->max_object_bytes);
-    PROXIMA_ASSIGN_OR_RETURN(bytes, hub.store->GetRange(key, offset, length));
+    PROXIMA_ASSIGN_OR_RETURN(bytes, hub.reads->GetRange(key, offset, length));
   } else {
-    PROXIMA_ASSIGN_OR_RETURN(bytes, hub.store->Get(key));
+    PROXIMA_ASSIGN_OR_RETURN(bytes, hub.reads->Get(key));
   }
   hub.metrics->AddObjectBytes(bytes.size(), 0);
   res.status = 200;
   res.set_content(std::move(bytes), "application/octet-stream");
   return Status::Ok();
+}
+
+// `verify_uploads: behind` (upload_verifier.h): the pack's trailer is
+// checked now, its blobs by the verifier. Until then the bytes wait under an
+// incoming key of their own, never at the pack's key, so that a lying upload
+// can never replace or be taken for an honest one.
+Status StorePending(Hub& hub, const Principal& who, const std::string& key, std::string_view bytes,
+                    bool create_only) {
+  PROXIMA_RETURN_IF_ERROR(VerifyObjectBytes(key, bytes, /*pack_blobs=*/false));
+  Result<uint64_t> stored = hub.store->Size(key);
+  if (stored.ok()) {
+    // In place, so verified: the same content (the trailer names every blob).
+    if (create_only) {
+      return Status::AlreadyExists("object '" + key + "' already exists in " +
+                                   hub.store->Describe());
+    }
+    return Status::Ok();
+  }
+  if (!stored.status().IsNotFound()) return stored.status();
+  // The row first: bytes without one would pass for verified after a crash.
+  UnverifiedRecord row{IncomingKey(key), key, who.user, "", hub.clock->NowUnixNanos()};
+  PROXIMA_RETURN_IF_ERROR(hub.catalog->AddUnverified(row));
+  Status put = hub.store->Put(row.key, bytes);
+  if (!put.ok()) {
+    IgnoreError(hub.catalog->RemoveUnverified(row.key));
+    return put;
+  }
+  hub.verifier->Wake();
+  return Status::Ok();
+}
+
+// An index that lists pending packs is itself pending until they are in
+// place: other users' clients do not deduplicate against it meanwhile.
+Status NotePendingIndex(Hub& hub, const Principal& who, const std::string& key,
+                        std::string_view bytes) {
+  PROXIMA_ASSIGN_OR_RETURN(std::vector<IndexedPack> packs, DecodeIndex(bytes, key));
+  std::string pending;
+  for (const IndexedPack& p : packs) {
+    std::string pack_key = ObjectKey(ObjectKind::kPack, p.pack);
+    Result<uint64_t> size = hub.store->Size(pack_key);
+    if (size.ok()) continue;
+    if (!size.status().IsNotFound()) return size.status();
+    if (!pending.empty()) pending += ' ';
+    pending += pack_key;
+  }
+  if (pending.empty()) return Status::Ok();
+  return hub.catalog->AddUnverified({key, "", who.user, pending, hub.clock->NowUnixNanos()});
 }
 
 Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
@@ -150,13 +198,24 @@ Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
                                    " bytes");
   }
   std::string_view bytes = body.view();
-  PROXIMA_RETURN_IF_ERROR(VerifyUpload(*hub.store, key, bytes, hub.options->verify_pack_blobs));
-  // Objects are immutable and named by their content, and these bytes were
-  // just verified: a plain Put is safe even if the object exists (it holds
-  // the same content). With If-None-Match: * the client asks create-only.
   bool create_only = req.get_header_value("If-None-Match") == "*";
-  PROXIMA_RETURN_IF_ERROR(create_only ? hub.store->PutIfAbsent(key, bytes)
-                                      : hub.store->Put(key, bytes));
+  using Verify = ServerOptions::VerifyUploads;
+  const Verify mode = hub.options->verify_uploads;
+  if (mode == Verify::kBehind && IdFromKey(ObjectKind::kPack, key)) {
+    PROXIMA_RETURN_IF_ERROR(StorePending(hub, who, key, bytes, create_only));
+  } else {
+    // Index objects are checked against the packs they list, pending ones
+    // included.
+    PROXIMA_RETURN_IF_ERROR(VerifyUpload(*hub.reads, key, bytes, mode == Verify::kBlobs));
+    if (mode == Verify::kBehind && IdFromKey(ObjectKind::kIndex, key)) {
+      PROXIMA_RETURN_IF_ERROR(NotePendingIndex(hub, who, key, bytes));
+    }
+    // Objects are immutable and named by their content, and these bytes were
+    // just verified: a plain Put is safe even if the object exists (it holds
+    // the same content). With If-None-Match: * the client asks create-only.
+    PROXIMA_RETURN_IF_ERROR(create_only ? hub.store->PutIfAbsent(key, bytes)
+                                        : hub.store->Put(key, bytes));
+  }
   hub.metrics->AddObjectBytes(0, bytes.size());
   SendJson(res, 201, {{"key", key}, {"size", bytes.size()}});
   return Status::Ok();
@@ -222,6 +281,15 @@ Status ListObjects(Hub& hub, const httplib::Request& req, httplib::Response& res
                                     "' and '" + commits + "')");
   }
   PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
+  // Indexes that list packs still waiting for their verification, uploaded
+  // by someone else: the caller may read through them, not deduplicate.
+  std::unordered_set<std::string> pending;
+  if (index.rfind(prefix, 0) == 0 || prefix.rfind(index, 0) == 0) {
+    PROXIMA_ASSIGN_OR_RETURN(std::vector<UnverifiedRecord> rows, hub.catalog->ListUnverified());
+    for (const UnverifiedRecord& r : rows) {
+      if (r.object.empty() && r.uploader != who.user) pending.insert(r.key);
+    }
+  }
   std::vector<ObjectInfo> found;
   auto list = [&](const std::string& under) {
     return hub.store->List(under, [&](const ObjectInfo& info) -> Status {
@@ -258,8 +326,10 @@ Status ListObjects(Hub& hub, const httplib::Request& req, httplib::Response& res
   SendJson(res, 200,
            PageOf(
                std::move(found), [](const ObjectInfo& o) { return o.key; }, page,
-               [](const ObjectInfo& o) {
-                 return Json{{"key", o.key}, {"size", o.size}};
+               [&pending](const ObjectInfo& o) {
+                 Json item{{"key", o.key}, {"size", o.size}};
+                 if (pending.count(o.key) != 0) item["pending"] = true;
+                 return item;
                }));
   return Status::Ok();
 }

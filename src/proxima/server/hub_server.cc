@@ -13,10 +13,12 @@
 #include <mutex>
 #include <thread>
 
+#include "proxima/core/pending_pack_store.h"
 #include "proxima/server/agent_pool.h"
 #include "proxima/server/api.h"
 #include "proxima/server/cache_janitor_thread.h"
 #include "proxima/server/scheduler_thread.h"
+#include "proxima/server/upload_verifier.h"
 
 namespace proxima {
 
@@ -65,6 +67,10 @@ struct HubServer::Impl {
     hub.access = &access;
     hub.options = &options;
     hub.metrics = &metrics;
+    view = std::make_unique<PendingPackStore>(store);
+    hub.reads = view.get();
+    verifier = std::make_unique<UploadVerifier>(catalog, store, clock, options.log);
+    hub.verifier = verifier.get();
   }
 
   ServerOptions options;
@@ -73,6 +79,8 @@ struct HubServer::Impl {
   api::Hub hub;
   std::unique_ptr<Repository> repo;
   std::unique_ptr<httplib::Server> http;
+  std::unique_ptr<PendingPackStore> view;
+  std::unique_ptr<UploadVerifier> verifier;
   std::unique_ptr<CacheJanitorThread> janitor;
   std::unique_ptr<AgentPool> agents;
   std::unique_ptr<SchedulerThread> scheduler;  // set and reset under scheduler_mu
@@ -211,7 +219,7 @@ void HubServer::Impl::Configure() {
 
 Status HubServer::Start(const std::string& admin_secret, std::string* new_admin_secret) {
   Impl& m = *impl_;
-  PROXIMA_ASSIGN_OR_RETURN(m.repo, Repository::Open(m.hub.store, /*create=*/true));
+  PROXIMA_ASSIGN_OR_RETURN(m.repo, Repository::Open(m.hub.reads, /*create=*/true));
   m.hub.repo = m.repo.get();
   PROXIMA_RETURN_IF_ERROR(m.Bootstrap(admin_secret, new_admin_secret));
   if (!m.options.tls_cert_file.empty() || !m.options.tls_key_file.empty()) {
@@ -249,6 +257,8 @@ Status HubServer::Start(const std::string& admin_secret, std::string* new_admin_
 }
 
 Status HubServer::Serve() {
+  // Pending uploads of an earlier run (or of another hub) are verified too.
+  if (impl_->options.verifier_thread) impl_->verifier->Start();
   impl_->janitor =
       std::make_unique<CacheJanitorThread>(impl_->hub.catalog, impl_->repo.get(), impl_->hub.clock,
                                            impl_->options.janitor_interval_ns, impl_->options.log);
@@ -293,6 +303,8 @@ Status HubServer::Serve() {
   }
   return Status::Ok();
 }
+
+Status HubServer::VerifyUploadsNow() { return impl_->verifier->RunOnce(); }
 
 void HubServer::WakeScheduler() {
   std::lock_guard lock(impl_->scheduler_mu);

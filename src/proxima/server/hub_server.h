@@ -23,9 +23,14 @@ struct ServerOptions {
   size_t max_json_bytes = 1 << 20;         // any JSON request body
   size_t max_page_size = 1000;             // ?limit= above this is refused
   int threads = 64;                        // connections served at once
-  // Verify every blob of an uploaded pack (true), or only its trailer, for
-  // hubs whose writers are trusted (docs/api.md, "Objects").
-  bool verify_pack_blobs = true;
+  // How uploaded packs are checked (docs/api.md, "Objects"): every blob
+  // before the upload returns; every blob after it, by a verifier thread,
+  // while no other writer may deduplicate against the pack (the default); or
+  // only the trailer, for hubs whose writers are trusted.
+  enum class VerifyUploads { kBlobs, kBehind, kTrailers };
+  VerifyUploads verify_uploads = VerifyUploads::kBehind;
+  // Tests pause the verifier and run it with HubServer::VerifyUploadsNow().
+  bool verifier_thread = true;
   // How often the cache janitor passes over the volumes this machine
   // mounts (docs/caches.md); 0: never.
   int64_t janitor_interval_ns = int64_t{600} * 1'000'000'000;
@@ -65,6 +70,9 @@ class HubServer {
   // Asks the scheduler for a pass now (an executor saw an attempt end).
   // Thread-safe; does nothing before Serve() or without a scheduler.
   void WakeScheduler();
+  // Verifies every upload stored unverified, now (the verifier thread does
+  // it on its own); the first error.
+  Status VerifyUploadsNow();
 
  private:
   struct Impl;
