@@ -180,14 +180,14 @@ TYPED_TEST(CatalogConformance, UnverifiedUploadsAreKeptUntilRemoved) {
   ASSERT_EQ(copies->size(), 2u);
   EXPECT_EQ((*copies)[1].uploader, "ann");
   EXPECT_TRUE(c.UnverifiedCopies("data/cc/r")->empty());
-  // Adding a key again replaces its row.
-  ASSERT_TRUE(c.AddUnverified({"index/i", "", "ann", "data/bb/q", 40}).ok());
+  // A key is recorded once: a second upload cannot take the row over.
+  EXPECT_TRUE(c.AddUnverified({"index/i", "", "eve", "data/bb/q", 40}).IsAlreadyExists());
   ASSERT_TRUE(c.RemoveUnverified("incoming/p.2").ok());
   ASSERT_TRUE(c.RemoveUnverified("incoming/never").ok());
   all = c.ListUnverified();
   ASSERT_EQ(all->size(), 2u);
-  EXPECT_EQ((*all)[1].packs, "data/bb/q");
-  EXPECT_EQ((*all)[1].unix_ns, 40);
+  EXPECT_EQ((*all)[1].uploader, "ann");
+  EXPECT_EQ((*all)[1].packs, "data/aa/p data/bb/q");
 }
 
 TYPED_TEST(CatalogConformance, ConcurrentWritersAllLand) {

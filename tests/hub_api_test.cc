@@ -684,8 +684,13 @@ TEST_F(HubVerifyBehindTest, APackIsUsableAtOnceAndTrustedOnlyOnceVerified) {
   EXPECT_EQ(*store_->Get(good.key), good.bytes);
   theirs = Indexes("reader");
   EXPECT_FALSE(theirs[good_index_key]);
-  // The liar's pack and index are gone, and the audit log says why.
+  // The liar's pack is gone; its index stays pending for the grace period
+  // (an index may still be on its way when its pack fails), then goes.
   EXPECT_EQ(Call(admin_, "GET", "/api/v1/objects/" + bad.key).first, 404);
+  EXPECT_TRUE(theirs[bad_index_key]);
+  clock_.Advance(int64_t{11} * 60 * 1'000'000'000);
+  ASSERT_TRUE(server_->VerifyUploadsNow().ok());
+  theirs = Indexes("reader");
   EXPECT_EQ(theirs.count(bad_index_key), 0u);
   EXPECT_EQ(Call(admin_, "GET", "/api/v1/objects/" + bad_index_key).first, 404);
   EXPECT_TRUE(catalog_->ListUnverified()->empty());
@@ -719,8 +724,15 @@ TEST_F(HubVerifyBehindTest, APackIsUsableAtOnceAndTrustedOnlyOnceVerified) {
 TEST_F(HubVerifyBehindTest, AnUploadCutShortByACrashIsForgotten) {
   // What a hub killed between the catalog row and the bytes leaves.
   BuiltPack p = BuildPack({"never stored"});
-  ASSERT_TRUE(catalog_->AddUnverified({IncomingKey(p.key), p.key, "writer", "", 1}).ok());
+  ASSERT_TRUE(
+      catalog_->AddUnverified({IncomingKey(p.key), p.key, "writer", "", clock_.NowUnixNanos()})
+          .ok());
   EXPECT_EQ(Call(tokens_["reader"], "GET", "/api/v1/objects/" + p.key).first, 404);
+  // Its bytes may still be on their way...
+  ASSERT_TRUE(server_->VerifyUploadsNow().ok());
+  EXPECT_EQ(catalog_->ListUnverified()->size(), 1u);
+  // ...until the grace period is over.
+  clock_.Advance(int64_t{11} * 60 * 1'000'000'000);
   ASSERT_TRUE(server_->VerifyUploadsNow().ok());
   EXPECT_TRUE(catalog_->ListUnverified()->empty());
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "proxima/adapters/memory_object_store.h"
 #include "proxima/core/pending_pack_store.h"
 #include "proxima/model/keys.h"
+#include "proxima/model/pack.h"
 #include "s3_test_util.h"
 #include "test_util.h"
 
@@ -333,6 +335,24 @@ TEST(PendingPackStoreTest, APackWaitingForItsVerificationIsReadFromItsIncomingCo
   // In place, the pack's own key wins.
   ASSERT_TRUE(inner.Put(key, "verified bytes").ok());
   EXPECT_EQ(*store.Get(key), "verified bytes");
+  // An index that lists a pack still waiting is listed as pending.
+  ObjectId waiting = Sha256("a waiting pack");
+  ASSERT_TRUE(inner.Put(IncomingPackPrefix(waiting) + "77", "w").ok());
+  std::string lists_it = EncodeIndex({{waiting, {}}});
+  std::string lists_other = EncodeIndex({{pack, {}}});
+  ASSERT_TRUE(inner.Put(ObjectKey(ObjectKind::kIndex, Sha256(lists_it)), lists_it).ok());
+  ASSERT_TRUE(inner.Put(ObjectKey(ObjectKind::kIndex, Sha256(lists_other)), lists_other).ok());
+  std::map<std::string, bool> listed;
+  ASSERT_TRUE(store
+                  .List("index/",
+                        [&](const ObjectInfo& info) {
+                          listed[info.key] = info.pending;
+                          return Status::Ok();
+                        })
+                  .ok());
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_TRUE(listed[ObjectKey(ObjectKind::kIndex, Sha256(lists_it))]);
+  EXPECT_FALSE(listed[ObjectKey(ObjectKind::kIndex, Sha256(lists_other))]);  // in place
   // Nothing else is looked for elsewhere.
   ObjectId other = Sha256("another pack");
   EXPECT_TRUE(store.Get(ObjectKey(ObjectKind::kPack, other)).status().IsNotFound());

@@ -366,14 +366,16 @@ class SqlCatalog : public SqlComputeCatalog {
   }
 
   Status AddUnverified(const UnverifiedRecord& u) override {
-    return db_
-        ->Query(
-            "INSERT INTO unverified(key, object, uploader, packs, unix_ns) "
-            "VALUES($1, $2, $3, $4, $5) ON CONFLICT(key) DO UPDATE SET object = excluded.object,"
-            " uploader = excluded.uploader, packs = excluded.packs, unix_ns = excluded.unix_ns",
-            {std::string_view(u.key), std::string_view(u.object), std::string_view(u.uploader),
-             std::string_view(u.packs), u.unix_ns})
-        .status();
+    PROXIMA_ASSIGN_OR_RETURN(
+        SqlRows rows,
+        db_->Query("INSERT INTO unverified(key, object, uploader, packs, unix_ns) "
+                   "VALUES($1, $2, $3, $4, $5) ON CONFLICT(key) DO NOTHING RETURNING key",
+                   {std::string_view(u.key), std::string_view(u.object),
+                    std::string_view(u.uploader), std::string_view(u.packs), u.unix_ns}));
+    if (rows.rows.empty()) {
+      return Status::AlreadyExists("an unverified upload '" + u.key + "' is recorded already");
+    }
+    return Status::Ok();
   }
 
   Result<std::vector<UnverifiedRecord>> ListUnverified() override {

@@ -1,8 +1,11 @@
 #include "proxima/core/pending_pack_store.h"
 
+#include <iterator>
+#include <unordered_set>
 #include <vector>
 
 #include "proxima/model/keys.h"
+#include "proxima/model/pack.h"
 
 namespace proxima {
 
@@ -24,6 +27,38 @@ Result<T> PendingPackStore::Resolve(std::string_view key, const Read& read) {
   }
   // Verified and moved into place between the two looks.
   return copies.empty() ? r : read(key);
+}
+
+Status PendingPackStore::List(std::string_view prefix,
+                              const std::function<Status(const ObjectInfo&)>& fn) {
+  std::string_view index = KindPrefix(ObjectKind::kIndex);
+  if (prefix.substr(0, index.size()) != index.substr(0, prefix.size())) {
+    return inner_->List(prefix, fn);  // no index objects under this prefix
+  }
+  std::unordered_set<ObjectId, Hash256Hasher> waiting;
+  PROXIMA_RETURN_IF_ERROR(inner_->List(kIncomingPrefix, [&](const ObjectInfo& info) {
+    std::string_view name = std::string_view(info.key).substr(kIncomingPrefix.size());
+    if (auto id = Hash256::FromHex(name.substr(0, name.find('.')))) waiting.insert(*id);
+    return Status::Ok();
+  }));
+  if (waiting.empty()) return inner_->List(prefix, fn);
+  // Moved into place meanwhile: no longer waiting.
+  for (auto it = waiting.begin(); it != waiting.end();) {
+    it = inner_->Size(ObjectKey(ObjectKind::kPack, *it)).ok() ? waiting.erase(it) : std::next(it);
+  }
+  return inner_->List(prefix, [&](const ObjectInfo& info) -> Status {
+    ObjectInfo out = info;
+    if (IdFromKey(ObjectKind::kIndex, info.key) && !waiting.empty()) {
+      Result<std::string> bytes = inner_->Get(info.key);
+      if (!bytes.ok()) return bytes.status();
+      Result<std::vector<IndexedPack>> packs = DecodeIndex(*bytes, info.key);
+      // A damaged index is left to the reader, which reports it.
+      if (packs.ok()) {
+        for (const IndexedPack& p : *packs) out.pending |= waiting.count(p.pack) != 0;
+      }
+    }
+    return fn(out);
+  });
 }
 
 Result<std::string> PendingPackStore::Get(std::string_view key) {

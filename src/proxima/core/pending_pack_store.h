@@ -31,10 +31,10 @@ class PendingPackStore : public ObjectStore {
   Result<std::string_view> GetRangeInto(std::string_view key, uint64_t offset, uint64_t length,
                                         AlignedBuffer* buffer) override;
   Result<uint64_t> Size(std::string_view key) override;
-  Status List(std::string_view prefix,
-              const std::function<Status(const ObjectInfo&)>& fn) override {
-    return inner_->List(prefix, fn);
-  }
+  // Index objects that list a pack not in place yet come out `pending`, so
+  // that a writer with direct access to a hub's store does not deduplicate
+  // against an upload the hub has not verified.
+  Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Delete(std::string_view key) override { return inner_->Delete(key); }
   Status DeleteMany(const std::vector<std::string>& keys) override {
     return inner_->DeleteMany(keys);

@@ -161,8 +161,8 @@ class Catalog : public RefStore, public CacheCatalog, public ComputeCatalog {
   // Newest first, ids strictly below `before` (0: from the newest).
   virtual Result<std::vector<AuditRecord>> ListAudit(int64_t before, size_t limit) = 0;
 
-  // Unverified uploads. Add replaces a row with the same key; the list is
-  // oldest first; Remove of a missing row is OK.
+  // Unverified uploads. Add refuses a second row with the same key
+  // (AlreadyExists); the list is oldest first; Remove of a missing row is OK.
   virtual Status AddUnverified(const UnverifiedRecord& record) = 0;
   virtual Result<std::vector<UnverifiedRecord>> ListUnverified() = 0;
   // The rows whose `object` is the given pack key.

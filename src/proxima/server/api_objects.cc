@@ -110,7 +110,7 @@ Status StorePending(Hub& hub, const Principal& who, const std::string& key, std:
   // The row first: bytes without one would pass for verified after a crash.
   UnverifiedRecord row{IncomingKey(key), key, who.user, "", hub.clock->NowUnixNanos()};
   PROXIMA_RETURN_IF_ERROR(hub.catalog->AddUnverified(row));
-  Status put = hub.store->Put(row.key, bytes);
+  Status put = hub.store->PutIfAbsent(row.key, bytes);
   if (!put.ok()) {
     IgnoreError(hub.catalog->RemoveUnverified(row.key));
     return put;
@@ -134,7 +134,9 @@ Status NotePendingIndex(Hub& hub, const Principal& who, const std::string& key,
     pending += pack_key;
   }
   if (pending.empty()) return Status::Ok();
-  return hub.catalog->AddUnverified({key, "", who.user, pending, hub.clock->NowUnixNanos()});
+  Status added =
+      hub.catalog->AddUnverified({key, "", who.user, pending, hub.clock->NowUnixNanos()});
+  return added.IsAlreadyExists() ? Status::Ok() : added;  // the same index, uploaded again
 }
 
 Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
@@ -207,7 +209,8 @@ Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
     // Index objects are checked against the packs they list, pending ones
     // included.
     PROXIMA_RETURN_IF_ERROR(VerifyUpload(*hub.reads, key, bytes, mode == Verify::kBlobs));
-    if (mode == Verify::kBehind && IdFromKey(ObjectKind::kIndex, key)) {
+    // In every mode: a hub may have been switched, or share its catalog.
+    if (IdFromKey(ObjectKind::kIndex, key)) {
       PROXIMA_RETURN_IF_ERROR(NotePendingIndex(hub, who, key, bytes));
     }
     // Objects are immutable and named by their content, and these bytes were
@@ -281,15 +284,6 @@ Status ListObjects(Hub& hub, const httplib::Request& req, httplib::Response& res
                                     "' and '" + commits + "')");
   }
   PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
-  // Indexes that list packs still waiting for their verification, uploaded
-  // by someone else: the caller may read through them, not deduplicate.
-  std::unordered_set<std::string> pending;
-  if (index.rfind(prefix, 0) == 0 || prefix.rfind(index, 0) == 0) {
-    PROXIMA_ASSIGN_OR_RETURN(std::vector<UnverifiedRecord> rows, hub.catalog->ListUnverified());
-    for (const UnverifiedRecord& r : rows) {
-      if (r.object.empty() && r.uploader != who.user) pending.insert(r.key);
-    }
-  }
   std::vector<ObjectInfo> found;
   auto list = [&](const std::string& under) {
     return hub.store->List(under, [&](const ObjectInfo& info) -> Status {
@@ -322,6 +316,18 @@ Status ListObjects(Hub& hub, const httplib::Request& req, httplib::Response& res
     }
   } else {
     PROXIMA_RETURN_IF_ERROR(list(prefix));
+  }
+  // Indexes that list packs still waiting for their verification, uploaded
+  // by someone else: the caller may read through them, not deduplicate.
+  // Read after the listing: a row is written before its index and removed
+  // only once its packs are in place, so no index listed above can have
+  // become pending unseen.
+  std::unordered_set<std::string> pending;
+  if (index.rfind(prefix, 0) == 0 || prefix.rfind(index, 0) == 0) {
+    PROXIMA_ASSIGN_OR_RETURN(std::vector<UnverifiedRecord> rows, hub.catalog->ListUnverified());
+    for (const UnverifiedRecord& r : rows) {
+      if (r.object.empty() && r.uploader != who.user) pending.insert(r.key);
+    }
   }
   SendJson(res, 200,
            PageOf(

@@ -109,10 +109,12 @@ Status ValidateObjectKey(std::string_view key) {
   if (key == kConfigKey) return Status::Ok();
   for (ObjectKind kind :
        {ObjectKind::kPack, ObjectKind::kTree, ObjectKind::kIndex, ObjectKind::kCommit}) {
-    if (IdFromKey(kind, key)) return Status::Ok();
+    // Canonical only (lowercase hex): one object, one key.
+    if (auto id = IdFromKey(kind, key); id && ObjectKey(kind, *id) == key) return Status::Ok();
   }
   return Status::InvalidArgument(
-      "object key must be 'config' or KIND/xx/<64 hex digits> (docs/format.md, \"Keys\")");
+      "object key must be 'config' or KIND/xx/<64 lowercase hex digits> (docs/format.md, "
+      "\"Keys\")");
 }
 
 Result<CreateDatasetRequest> ParseCreateDataset(std::string_view body) {

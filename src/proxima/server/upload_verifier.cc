@@ -8,7 +8,7 @@
 #include <sstream>
 #include <vector>
 
-#include "proxima/base/file_util.h"
+#include "proxima/base/hash.h"
 #include "proxima/model/keys.h"
 #include "proxima/model/pack.h"
 
@@ -22,6 +22,10 @@ constexpr auto kPollInterval = std::chrono::seconds(5);
 constexpr auto kQuiet = std::chrono::milliseconds(1000);
 // ...but no longer than this after the first upload it has not verified.
 constexpr auto kMaxDelay = std::chrono::seconds(60);
+// An upload's row is written before its bytes; a row without bytes is let
+// go only once the upload has had time to finish or fail (the server's read
+// timeout is one minute).
+constexpr int64_t kGraceNs = int64_t{10} * 60 * 1'000'000'000;
 
 std::vector<std::string> SplitSpaces(const std::string& s) {
   std::vector<std::string> out;
@@ -30,12 +34,35 @@ std::vector<std::string> SplitSpaces(const std::string& s) {
   return out;
 }
 
+// The calling thread at SCHED_IDLE while it lives: only the hashing, so
+// that the thread never holds the catalog (SQLite's write lock, a pooled
+// connection) while starved. Best effort both ways: an unprivileged thread
+// may not be allowed back (RLIMIT_NICE), and then stays idle.
+class IdlePriority {
+ public:
+  IdlePriority() {
+    sched_param param{};
+    idle_ = pthread_getschedparam(pthread_self(), &policy_, &saved_) == 0 &&
+            pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0;
+  }
+  ~IdlePriority() {
+    if (idle_) pthread_setschedparam(pthread_self(), policy_, &saved_);
+  }
+  IdlePriority(const IdlePriority&) = delete;
+  IdlePriority& operator=(const IdlePriority&) = delete;
+
+ private:
+  bool idle_ = false;
+  int policy_ = SCHED_OTHER;
+  sched_param saved_{};
+};
+
 }  // namespace
 
 std::string IncomingKey(std::string_view pack_key) {
   std::optional<ObjectId> id = IdFromKey(ObjectKind::kPack, pack_key);
-  return (id ? IncomingPackPrefix(*id) : std::string(kIncomingPrefix) + "unknown.") +
-         UniqueTempSuffix();
+  // 128 random bits: no two uploads, of any hub or run, share a key.
+  return (id ? IncomingPackPrefix(*id) : std::string(kIncomingPrefix) + "unknown.") + RandomHex(16);
 }
 
 UploadVerifier::UploadVerifier(Catalog* catalog, ObjectStore* store, Clock* clock,
@@ -53,11 +80,7 @@ UploadVerifier::~UploadVerifier() {
 
 void UploadVerifier::Start() {
   if (thread_.joinable()) return;
-  thread_ = std::thread([this] {
-    sched_param param{};
-    pthread_setschedparam(pthread_self(), SCHED_IDLE, &param);  // best effort
-    Loop();
-  });
+  thread_ = std::thread([this] { Loop(); });
 }
 
 void UploadVerifier::Wake() {
@@ -90,8 +113,7 @@ void UploadVerifier::Loop() {
   }
 }
 
-Status UploadVerifier::VerifyPack(const UnverifiedRecord& row, bool* rejected, bool* done) {
-  *rejected = false;
+Status UploadVerifier::VerifyPack(const UnverifiedRecord& row, bool* done) {
   *done = false;
   auto id = IdFromKey(ObjectKind::kPack, row.object);
   // Read straight into a reused buffer (a local store reads it with
@@ -100,13 +122,18 @@ Status UploadVerifier::VerifyPack(const UnverifiedRecord& row, bool* rejected, b
   Result<std::string_view> bytes =
       size.ok() ? store_->GetRangeInto(row.key, 0, *size, &buffer_) : size.status();
   if (!bytes.ok()) {
-    // Gone: the hub stopped between the row and the bytes (the upload never
-    // succeeded), or another hub verified it first.
-    *done = bytes.status().IsNotFound();
-    return *done ? Status::Ok() : bytes.status();
+    if (!bytes.status().IsNotFound()) return bytes.status();
+    // No bytes: the upload may still be on its way (the row comes first).
+    // Past the grace period it never succeeded (the hub stopped between the
+    // row and the bytes), or another hub on the catalog settled it.
+    *done = Settled(row);
+    return Status::Ok();
   }
-  Status check = id ? ::proxima::VerifyPack(*bytes, *id, row.object).status()
-                    : Status::Corruption("'" + row.object + "' is not a pack key");
+  Status check = Status::Corruption("'" + row.object + "' is not a pack key");
+  if (id) {
+    IdlePriority idle;  // the hashing takes only CPU that nothing else wants
+    check = ::proxima::VerifyPack(*bytes, *id, row.object).status();
+  }
   if (check.ok()) {
     Status moved = store_->Rename(row.key, row.object);
     if (!moved.ok() && !moved.IsNotFound()) return moved;
@@ -114,16 +141,20 @@ Status UploadVerifier::VerifyPack(const UnverifiedRecord& row, bool* rejected, b
     return Status::Ok();
   }
   if (!check.IsCorruption()) return check;
-  *rejected = true;
-  PROXIMA_RETURN_IF_ERROR(store_->Delete(row.key));
+  // The record first: a failure after it leaves the row for the next pass.
   PROXIMA_RETURN_IF_ERROR(
       catalog_->AppendAudit({0, clock_->NowUnixNanos(), row.uploader, "object.reject",
                              "object:" + row.object, check.message()}));
   if (log_) {
     log_("rejected an upload of " + row.object + " by " + row.uploader + ": " + check.message());
   }
+  PROXIMA_RETURN_IF_ERROR(store_->Delete(row.key));
   *done = true;
   return Status::Ok();
+}
+
+bool UploadVerifier::Settled(const UnverifiedRecord& row) const {
+  return clock_->NowUnixNanos() - row.unix_ns > kGraceNs;
 }
 
 Status UploadVerifier::RunOnce() {
@@ -138,17 +169,10 @@ Status UploadVerifier::RunOnce() {
   std::vector<std::string> settled;
   for (const UnverifiedRecord& row : rows) {
     if (row.object.empty()) continue;
-    bool rejected = false, done = false;
-    note(VerifyPack(row, &rejected, &done));
+    bool done = false;
+    note(VerifyPack(row, &done));
     if (done) settled.push_back(row.key);
     ++packs;
-  }
-  // One sync for every move of the pass, then the rows: a row goes only
-  // once its pack is durably in place (or durably gone).
-  if (!settled.empty()) {
-    Status synced = store_->Sync();
-    if (!synced.ok()) return synced;
-    for (const std::string& key : settled) note(catalog_->RemoveUnverified(key));
   }
   if (log_ && packs > 0) {
     double seconds =
@@ -157,10 +181,12 @@ Status UploadVerifier::RunOnce() {
          " s");
   }
   // Indexes: settled once each pack they list is in place; dropped when one
-  // of them was rejected and no copy of it is left.
+  // of them failed and no copy of it is left (after the grace period: the
+  // index itself may still be on its way).
+  std::vector<std::string> dropped;
   for (const UnverifiedRecord& row : rows) {
     if (!row.object.empty()) continue;
-    bool waiting = false, missing = false;
+    bool waiting = false;
     std::string lost;
     for (const std::string& pack : SplitSpaces(row.packs)) {
       Result<uint64_t> size = store_->Size(pack);
@@ -177,22 +203,31 @@ Status UploadVerifier::RunOnce() {
       } else if (!copies->empty()) {
         waiting = true;
       } else {
-        missing = true;
         lost = pack;
       }
     }
-    if (missing) {
-      Status s = store_->Delete(row.key);
+    if (!lost.empty()) {
+      if (!Settled(row)) continue;
+      Status s = catalog_->AppendAudit({0, clock_->NowUnixNanos(), row.uploader, "object.reject",
+                                        "object:" + row.key,
+                                        "lists " + lost + ", which failed its verification"});
+      if (s.ok()) s = store_->Delete(row.key);
       if (s.ok()) {
-        s = catalog_->AppendAudit({0, clock_->NowUnixNanos(), row.uploader, "object.reject",
-                                   "object:" + row.key,
-                                   "lists " + lost + ", which failed its verification"});
+        dropped.push_back(row.key);
+        settled.push_back(row.key);
       }
-      if (s.ok()) s = catalog_->RemoveUnverified(row.key);
       note(s);
     } else if (!waiting) {
-      note(catalog_->RemoveUnverified(row.key));
+      settled.push_back(row.key);
     }
+  }
+  // One sync for every move and deletion of the pass, then the rows: a row
+  // goes only once its pack is durably in place, or its pack or index is
+  // durably gone.
+  if (!settled.empty()) {
+    Status synced = store_->Sync();
+    if (!synced.ok()) return synced;
+    for (const std::string& key : settled) note(catalog_->RemoveUnverified(key));
   }
   return first;
 }

@@ -50,10 +50,11 @@ class UploadVerifier {
   UploadVerifier(const UploadVerifier&) = delete;
   UploadVerifier& operator=(const UploadVerifier&) = delete;
 
-  // Starts the thread, at idle priority (SCHED_IDLE): it takes only CPU
-  // that nothing else wants, and starts once uploads pause for a second (or
-  // a minute after the first it has not verified). It also looks every few
-  // seconds for rows that another hub on the same catalog added.
+  // Starts the thread. It hashes at idle priority (SCHED_IDLE: only CPU
+  // that nothing else wants), and starts once uploads pause for a second, or
+  // a minute after the first it has not verified, CPU permitting. It also
+  // looks every few seconds for rows that another hub on the same catalog
+  // added.
   void Start();
   // Something was uploaded.
   void Wake();
@@ -65,7 +66,9 @@ class UploadVerifier {
   void Loop();
   // Verifies one pending pack: moves it into place, or drops it. `done`:
   // its row may go once the store is synced.
-  Status VerifyPack(const UnverifiedRecord& row, bool* rejected, bool* done);
+  Status VerifyPack(const UnverifiedRecord& row, bool* done);
+  // Whether a row is old enough that its upload has finished or failed.
+  bool Settled(const UnverifiedRecord& row) const;
   AlignedBuffer buffer_;  // a pack at a time, reused
 
   Catalog* catalog_;
