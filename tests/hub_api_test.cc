@@ -17,6 +17,7 @@
 #include "proxima/adapters/http_client.h"
 #include "proxima/adapters/local_object_store.h"
 #include "proxima/adapters/sql_catalog.h"
+#include "proxima/base/coding.h"
 #include "proxima/model/keys.h"
 #include "proxima/model/pack.h"
 #include "proxima/server/hub_server.h"
@@ -135,6 +136,16 @@ class HubApiTest : public ::testing::Test {
   std::map<std::string, std::string> tokens_;
 };
 
+// A body of POST /api/v1/objects/batch.
+std::string Batch(const std::vector<std::pair<std::string, std::string>>& objects) {
+  std::string body;
+  for (const auto& [key, bytes] : objects) {
+    PutLengthPrefixed(&body, key);
+    PutLengthPrefixed(&body, bytes);
+  }
+  return body;
+}
+
 struct Case {
   const char* method;
   std::string path;
@@ -173,6 +184,8 @@ TEST_F(HubApiTest, EveryEndpointChecksItsCaller) {
       {"GET", "/api/v1/objects?prefix=commits/", "", "reader", 200, "", 0},
       {"GET", "/api/v1/objects?prefix=data/", "", "admin", 200, "reader", 403},
       {"POST", "/api/v1/objects/sync", "", "writer", 200, "reader", 403},
+      {"POST", "/api/v1/objects/batch", Batch({{commit_key_, commit_bytes_}}), "writer", 201,
+       "reader", 403},
       // A local store hands out no URLs: 412, and the client streams instead.
       {"POST", "/api/v1/objects/urls", R"({"method":"GET","keys":["config"]})", "stranger", 412, "",
        0},
@@ -830,6 +843,37 @@ TEST_F(HubApiTest, LargeBodiesArriveWholeAndACutOneStoresNothing) {
   EXPECT_EQ(Call(admin_, "GET", "/api/v1/objects/" + key).first, 404);
   // The hub still serves everyone else.
   EXPECT_EQ(Call(writer, "GET", "/api/v1/objects/" + commit_key_).first, 200);
+}
+
+TEST_F(HubApiTest, ABatchStoresManySmallObjectsEachVerified) {
+  const std::string& writer = tokens_["writer"];
+  std::vector<std::pair<std::string, std::string>> trees;
+  for (int i = 0; i < 300; ++i) {
+    std::string bytes = "tree number " + std::to_string(i);
+    trees.emplace_back(ObjectKey(ObjectKind::kTree, Sha256(bytes)), bytes);
+  }
+  auto [s, body] = Call(writer, "POST", "/api/v1/objects/batch", Batch(trees));
+  ASSERT_EQ(s, 201) << body;
+  EXPECT_EQ(json::parse(body).value("stored", 0), 300);
+  for (const auto& [key, bytes] : trees) EXPECT_EQ(*store_->Get(key), bytes);
+
+  // Each object must hash to its key; the error names the one that does not.
+  std::string liar = ObjectKey(ObjectKind::kTree, Sha256("what the key says"));
+  auto [bs, bad] =
+      Call(writer, "POST", "/api/v1/objects/batch", Batch({trees[0], {liar, "other bytes"}}));
+  EXPECT_EQ(bs, 422) << bad;
+  EXPECT_NE(bad.find(liar), std::string::npos) << bad;
+  EXPECT_TRUE(store_->Get(liar).status().IsNotFound());
+  // Packs and the config are not batched; a body cut short says so.
+  BuiltPack pack = BuildPack({"x"});
+  EXPECT_EQ(Call(writer, "POST", "/api/v1/objects/batch", Batch({{pack.key, pack.bytes}})).first,
+            400);
+  std::string cut = Batch(trees);
+  cut.resize(cut.size() - 3);
+  auto [cs, cb] = Call(writer, "POST", "/api/v1/objects/batch", cut);
+  EXPECT_EQ(cs, 400);
+  EXPECT_NE(cb.find("cut short"), std::string::npos) << cb;
+  EXPECT_EQ(Call(writer, "POST", "/api/v1/objects/batch", "").first, 400);
 }
 
 TEST_F(HubApiTest, PagingThroughAKindOfObjectsSeesEachKeyOnceInOrder) {

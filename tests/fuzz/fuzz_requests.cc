@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   using namespace proxima::api;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 19) {
+  switch (data[0] % 20) {
     case 0:
       MustBeCleanError(ParseCreateDataset(in).status());
       break;
@@ -86,6 +86,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 18:
       MustBeCleanError(proxima::DecodeLaunchSpec(in).status());
+      break;
+    case 19:
+      MustBeCleanError(ParseObjectBatch(in, 100).status());
       break;
     default:
       MustBeCleanError(ValidateObjectKey(in));

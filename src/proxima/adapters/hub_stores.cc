@@ -8,6 +8,9 @@
 #include <optional>
 #include <unordered_map>
 
+#include "proxima/base/coding.h"
+#include "proxima/base/parallel.h"
+#include "proxima/model/keys.h"
 #include "proxima/ports/compute_codec.h"
 
 namespace proxima {
@@ -170,6 +173,40 @@ class HubObjectStore : public ObjectStore {
   }
 
   Status Delete(std::string_view key) override { return hub_->Call("DELETE", Path(key)).status(); }
+
+  // Small objects go up in batches of up to 4 MiB, each one request
+  // (docs/api.md, POST /api/v1/objects/batch); packs one by one as ever.
+  Status PutMany(const std::vector<std::pair<std::string, std::string>>& objects,
+                 int concurrency) override {
+    constexpr size_t kBatchBytes = size_t{4} << 20;
+    constexpr size_t kBatchItems = 2000;
+    std::vector<std::string> bodies;
+    std::vector<size_t> singles;
+    size_t items = 0;
+    for (size_t i = 0; i < objects.size(); ++i) {
+      const auto& [key, data] = objects[i];
+      if (IsPack(key) || key == kConfigKey || data.size() >= kBatchBytes) {
+        singles.push_back(i);
+        continue;
+      }
+      if (bodies.empty() || bodies.back().size() + key.size() + data.size() + 20 > kBatchBytes ||
+          items == kBatchItems) {
+        bodies.emplace_back();
+        items = 0;
+      }
+      PutLengthPrefixed(&bodies.back(), key);
+      PutLengthPrefixed(&bodies.back(), data);
+      ++items;
+    }
+    size_t n = bodies.size();
+    return ParallelFor(n + singles.size(), concurrency, [&](size_t i) -> Status {
+      if (i >= n) return Put(objects[singles[i - n]].first, objects[singles[i - n]].second);
+      return hub_
+          ->Call("POST", "/api/v1/objects/batch", bodies[i],
+                 {{"Content-Type", "application/octet-stream"}})
+          .status();
+    });
+  }
 
   int PreferredConcurrency() const override { return 8; }
 

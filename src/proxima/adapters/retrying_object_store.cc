@@ -52,6 +52,11 @@ Status RetryingObjectStore::Put(std::string_view key, std::string_view data) {
   return Run([&] { return inner_->Put(key, data); });
 }
 
+Status RetryingObjectStore::PutMany(const std::vector<std::pair<std::string, std::string>>& objects,
+                                    int concurrency) {
+  return Run([&] { return inner_->PutMany(objects, concurrency); });
+}
+
 Status RetryingObjectStore::PutIfAbsent(std::string_view key, std::string_view data) {
   return Run([&] { return inner_->PutIfAbsent(key, data); });
 }

@@ -48,6 +48,9 @@ class RetryingObjectStore : public ObjectStore {
   Status List(std::string_view prefix, const std::function<Status(const ObjectInfo&)>& fn) override;
   Status Delete(std::string_view key) override;
   Status DeleteMany(const std::vector<std::string>& keys) override;
+  // Idempotent (objects are named by their content): retried whole.
+  Status PutMany(const std::vector<std::pair<std::string, std::string>>& objects,
+                 int concurrency) override;
   Status Sync() override;
   int PreferredConcurrency() const override { return inner_->PreferredConcurrency(); }
   Result<std::string> PresignedUrl(std::string_view method, std::string_view key,

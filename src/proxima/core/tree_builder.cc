@@ -256,6 +256,10 @@ Status TreeWriter::Finish() {
   bool deltas = repo_->TakesTreeDeltas();
   std::atomic<uint64_t> written{0};
   std::atomic<uint64_t> as_delta{0};
+  // What to store, by batch position (empty: nothing); stored together
+  // below, so that a hub takes them in a few requests.
+  std::vector<std::string> forms(batch_.size());
+  std::vector<char> store(batch_.size(), 0);
   // The loop only reads folders_, which the serial pass above filled.
   Status s = ParallelFor(batch_.size(), concurrency_, [&](size_t i) -> Status {
     const NewTree& t = batch_[i];
@@ -282,8 +286,19 @@ Status TreeWriter::Finish() {
     }
     written.fetch_add(1, std::memory_order_relaxed);
     if (!form.empty()) as_delta.fetch_add(1, std::memory_order_relaxed);
-    return repo_->store().Put(ObjectKey(ObjectKind::kTree, t.id), form.empty() ? t.full : form);
+    forms[i] = std::move(form);
+    store[i] = 1;
+    return Status::Ok();
   });
+  if (s.ok()) {
+    std::vector<std::pair<std::string, std::string>> objects;
+    for (size_t i = 0; i < batch_.size(); ++i) {
+      if (!store[i]) continue;
+      objects.emplace_back(ObjectKey(ObjectKind::kTree, batch_[i].id),
+                           forms[i].empty() ? std::move(batch_[i].full) : std::move(forms[i]));
+    }
+    s = repo_->store().PutMany(objects, concurrency_);
+  }
   written_ += written.load();
   deltas_ += as_delta.load();
   batch_.clear();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "proxima/base/aligned_buffer.h"
+#include "proxima/base/parallel.h"
 #include "proxima/base/result.h"
 
 namespace proxima {
@@ -76,6 +77,15 @@ class ObjectStore {
 
   // Removes `key`. Removing a missing key is OK.
   virtual Status Delete(std::string_view key) = 0;
+
+  // Stores each (key, bytes) of `objects`, as Put does, with up to
+  // `concurrency` in flight; a hub takes many small objects (trees) in one
+  // request. The first error; objects stored before it stay stored.
+  virtual Status PutMany(const std::vector<std::pair<std::string, std::string>>& objects,
+                         int concurrency) {
+    return ParallelFor(objects.size(), concurrency,
+                       [&](size_t i) { return Put(objects[i].first, objects[i].second); });
+  }
 
   // Removes every key of `keys` (missing ones are OK), in as few requests as
   // the store allows (S3: 1,000 keys a request).

@@ -224,6 +224,36 @@ Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
   return Status::Ok();
 }
 
+// Many small objects in one request (trees: a sync of 100,000 files in
+// 1,000 folders writes 1,000 of them). Each is verified as its own PUT.
+Status PutObjectBatch(Hub& hub, const httplib::Request& req, httplib::Response& res,
+                      const Principal& who) {
+  constexpr size_t kMaxItems = 10000;
+  PROXIMA_RETURN_IF_ERROR(RequireAny(hub, who, Access::kWrite));
+  if (req.body.size() > hub.options->max_object_bytes) {
+    res.set_header("Connection", "close");
+    return Status::InvalidArgument("an object batch is over the hub's limit of " +
+                                   std::to_string(hub.options->max_object_bytes) +
+                                   " bytes (limits.max_object_bytes)");
+  }
+  PROXIMA_ASSIGN_OR_RETURN(std::vector<ObjectBatchItem> items,
+                           ParseObjectBatch(req.body, kMaxItems));
+  const bool blobs = hub.options->verify_uploads == ServerOptions::VerifyUploads::kBlobs;
+  uint64_t bytes = 0;
+  for (const ObjectBatchItem& item : items) {
+    std::string key(item.key);
+    Status s = VerifyUpload(*hub.reads, key, item.bytes, blobs);
+    if (s.ok() && IdFromKey(ObjectKind::kIndex, key))
+      s = NotePendingIndex(hub, who, key, item.bytes);
+    if (s.ok()) s = hub.store->Put(key, item.bytes);
+    if (!s.ok()) return s.WithContext("object batch");
+    bytes += item.bytes.size();
+  }
+  hub.metrics->AddObjectBytes(0, bytes);
+  SendJson(res, 201, {{"stored", items.size()}, {"bytes", bytes}});
+  return Status::Ok();
+}
+
 Status DeleteObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
                     const Principal& who) {
   std::string key = req.matches[1];
@@ -394,6 +424,7 @@ void RegisterObjectRoutes(Router& r) {
   r.Get("/api/v1/objects", bind(ListObjects));
   r.Post("/api/v1/objects/sync", bind(SyncStore));
   r.Post("/api/v1/objects/urls", bind(ObjectUrls));
+  r.Post("/api/v1/objects/batch", bind(PutObjectBatch));
   r.Get("/api/v1/objects/(.+)", bind(GetObject));
   r.PutStream("/api/v1/objects/(.+)",
               [&hub = r.hub()](const httplib::Request& req, httplib::Response& res,

@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 
+#include "proxima/base/coding.h"
 #include "proxima/model/names.h"
 #include "proxima/ports/compute_codec.h"
 
@@ -115,6 +116,30 @@ Status ValidateObjectKey(std::string_view key) {
   return Status::InvalidArgument(
       "object key must be 'config' or KIND/xx/<64 lowercase hex digits> (docs/format.md, "
       "\"Keys\")");
+}
+
+Result<std::vector<ObjectBatchItem>> ParseObjectBatch(std::string_view body, size_t max_items) {
+  std::vector<ObjectBatchItem> items;
+  while (!body.empty()) {
+    ObjectBatchItem item;
+    if (!GetLengthPrefixed(&body, &item.key) || !GetLengthPrefixed(&body, &item.bytes)) {
+      return Status::InvalidArgument("object batch: item " + std::to_string(items.size() + 1) +
+                                     " is cut short (each is a length-prefixed key, then its "
+                                     "length-prefixed bytes)");
+    }
+    PROXIMA_RETURN_IF_ERROR(ValidateObjectKey(item.key));
+    if (item.key == kConfigKey || IdFromKey(ObjectKind::kPack, item.key)) {
+      return Status::InvalidArgument("object batch: '" + std::string(item.key) +
+                                     "' cannot be batched (packs and the config are PUT alone)");
+    }
+    if (items.size() == max_items) {
+      return Status::InvalidArgument("object batch: more than " + std::to_string(max_items) +
+                                     " objects");
+    }
+    items.push_back(item);
+  }
+  if (items.empty()) return Status::InvalidArgument("object batch: no objects");
+  return items;
 }
 
 Result<CreateDatasetRequest> ParseCreateDataset(std::string_view body) {

@@ -52,6 +52,15 @@ struct PageRequest {
   size_t limit = 100;
 };
 
+// POST /api/v1/objects/batch: small objects (not packs, not the config) in
+// one body, each a length-prefixed key then its length-prefixed bytes
+// (varint lengths, base/coding.h). Views into `body`; 1 to `max_items`.
+struct ObjectBatchItem {
+  std::string_view key;
+  std::string_view bytes;
+};
+Result<std::vector<ObjectBatchItem>> ParseObjectBatch(std::string_view body, size_t max_items);
+
 Result<CreateDatasetRequest> ParseCreateDataset(std::string_view body);
 Result<RefUpdateRequest> ParseRefUpdate(std::string_view body);
 Result<GrantRequest> ParseGrant(std::string_view body);
