@@ -218,6 +218,27 @@ TEST(Pack, DetectsCorruptedAndTruncatedBlobs) {
   EXPECT_FALSE(ReadPackTrailer(pack.substr(0, pack.size() - 1), "p").ok());
 }
 
+TEST(Pack, ACompressedBlobClaimingGigabytesGetsNoMemory) {
+  PackBuilder builder;
+  std::string a(100000, 'z');  // compresses well
+  builder.Add(Sha256(a), a, true);
+  std::vector<PackedBlob> blobs;
+  std::string pack(builder.Finish(&blobs).view());
+  ASSERT_EQ(blobs[0].encoding, BlobEncoding::kZstd);
+  std::string stored = pack.substr(blobs[0].offset, blobs[0].stored_length);
+  std::string scratch;
+  ASSERT_TRUE(DecodeBlob(stored, blobs[0], "p", &scratch).ok());
+  PackedBlob lie = blobs[0];
+  lie.raw_length = uint64_t{3} << 30;  // beyond any chunk
+  auto r = DecodeBlob(stored, lie, "p", &scratch);
+  EXPECT_TRUE(r.status().IsCorruption());
+  EXPECT_NE(r.status().message().find("implausible"), std::string::npos);
+  lie.raw_length = 200000;  // plausible, but not what the frame holds
+  r = DecodeBlob(stored, lie, "p", &scratch);
+  EXPECT_TRUE(r.status().IsCorruption());
+  EXPECT_LT(scratch.size(), size_t{200000});  // refused before allocating
+}
+
 TEST(Index, RoundTrips) {
   std::vector<IndexedPack> packs(2);
   packs[0].pack = Sha256("p0");

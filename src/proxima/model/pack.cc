@@ -178,7 +178,16 @@ Result<std::string_view> DecodeBlob(std::string_view stored, const PackedBlob& b
   if (blob.encoding == BlobEncoding::kRaw) {
     raw = stored;
   } else {
-    if (blob.raw_length > (uint64_t{1} << 32)) return corrupt("implausible length");
+    // No blob of a valid store is larger than the chunker's largest chunk
+    // (at most 256 MiB, model/commit.cc), and a frame that states its length
+    // (Proxima's always do) must state the record's: a small frame claiming
+    // gigabytes gets no memory.
+    if (blob.raw_length > kMaxBlobBytes) return corrupt("implausible length");
+    unsigned long long declared = ZSTD_getFrameContentSize(stored.data(), stored.size());
+    if (declared == ZSTD_CONTENTSIZE_ERROR ||
+        (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != blob.raw_length)) {
+      return corrupt("its frame declares another length");
+    }
     scratch->resize(blob.raw_length);
     size_t n = ZSTD_decompress(scratch->data(), scratch->size(), stored.data(), stored.size());
     if (ZSTD_isError(n) || n != blob.raw_length) return corrupt("cannot decompress");

@@ -14,6 +14,10 @@ namespace proxima {
 
 enum class BlobEncoding : uint8_t { kRaw = 0, kZstd = 1 };
 
+// The largest blob any valid store holds: its chunker's largest chunk is at
+// most this (model/commit.cc).
+inline constexpr uint64_t kMaxBlobBytes = uint64_t{256} << 20;
+
 // Where one blob sits inside a pack (docs/format.md, "Pack objects").
 struct PackedBlob {
   ObjectId id;  // SHA-256 of the raw bytes
