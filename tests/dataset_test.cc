@@ -18,6 +18,7 @@
 #include "proxima/core/history.h"
 #include "proxima/core/restore.h"
 #include "proxima/core/sync.h"
+#include "proxima/ports/forwarding_object_store.h"
 #include "test_util.h"
 
 namespace proxima {
@@ -84,30 +85,17 @@ TEST_F(DatasetTest, FirstSyncCommitsEverythingAndASecondFindsNothing) {
 // A hub lists the indexes of packs it has not verified yet, uploaded by
 // someone else, as pending (docs/api.md, "Objects"). This store does that to
 // every index.
-class PendingIndexes : public MemoryObjectStore {
+class PendingIndexes : public ForwardingObjectStore {
  public:
-  explicit PendingIndexes(MemoryObjectStore* inner) : inner_(inner) {}
-  Status Put(std::string_view k, std::string_view d) override { return inner_->Put(k, d); }
-  Status PutIfAbsent(std::string_view k, std::string_view d) override {
-    return inner_->PutIfAbsent(k, d);
-  }
-  Result<std::string> Get(std::string_view k) override { return inner_->Get(k); }
-  Result<std::string> GetRange(std::string_view k, uint64_t o, uint64_t n) override {
-    return inner_->GetRange(k, o, n);
-  }
-  Result<uint64_t> Size(std::string_view k) override { return inner_->Size(k); }
+  using ForwardingObjectStore::ForwardingObjectStore;
   Status List(std::string_view prefix,
               const std::function<Status(const ObjectInfo&)>& fn) override {
-    return inner_->List(prefix, [&](const ObjectInfo& info) {
+    return inner().List(prefix, [&](const ObjectInfo& info) {
       ObjectInfo pending = info;
       pending.pending = info.key.rfind("index/", 0) == 0;
       return fn(pending);
     });
   }
-  Status Delete(std::string_view k) override { return inner_->Delete(k); }
-
- private:
-  MemoryObjectStore* inner_;
 };
 
 TEST_F(DatasetTest, BlobsListedOnlyByPendingIndexesAreUploadedAgain) {

@@ -738,7 +738,7 @@ TEST_F(HubVerifyBehindTest, AnUploadCutShortByACrashIsForgotten) {
   // What a hub killed between the catalog row and the bytes leaves.
   BuiltPack p = BuildPack({"never stored"});
   ASSERT_TRUE(
-      catalog_->AddUnverified({IncomingKey(p.key), p.key, "writer", "", clock_.NowUnixNanos()})
+      catalog_->AddUnverified({IncomingKey(p.id), p.key, "writer", "", clock_.NowUnixNanos()})
           .ok());
   EXPECT_EQ(Call(tokens_["reader"], "GET", "/api/v1/objects/" + p.key).first, 404);
   // Its bytes may still be on their way...

@@ -1,4 +1,5 @@
 #include "proxima/adapters/retrying_object_store.h"
+#include "proxima/ports/forwarding_object_store.h"
 
 #include <gtest/gtest.h>
 
@@ -10,37 +11,13 @@
 namespace proxima {
 namespace {
 
-// The inner store of a RetryingObjectStore, shared with the test: a fault
-// injector over a memory store.
-class ForwardingStore : public ObjectStore {
- public:
-  explicit ForwardingStore(ObjectStore* s) : s_(s) {}
-  std::string Describe() const override { return s_->Describe(); }
-  Status Put(std::string_view k, std::string_view d) override { return s_->Put(k, d); }
-  Status PutIfAbsent(std::string_view k, std::string_view d) override {
-    return s_->PutIfAbsent(k, d);
-  }
-  Result<std::string> Get(std::string_view k) override { return s_->Get(k); }
-  Result<std::string> GetRange(std::string_view k, uint64_t o, uint64_t l) override {
-    return s_->GetRange(k, o, l);
-  }
-  Result<uint64_t> Size(std::string_view k) override { return s_->Size(k); }
-  Status List(std::string_view p, const std::function<Status(const ObjectInfo&)>& fn) override {
-    return s_->List(p, fn);
-  }
-  Status Delete(std::string_view k) override { return s_->Delete(k); }
-  Status Sync() override { return s_->Sync(); }
-
- private:
-  ObjectStore* s_;
-};
-
 class RetryingTest : public ::testing::Test {
  protected:
   void Make(FaultInjectingObjectStore::Faults faults, RetryPolicy policy = {}) {
+    // The retrying store owns its inner store; the fault injector stays the test's.
     faults_ = std::make_unique<FaultInjectingObjectStore>(&memory_, std::move(faults));
     store_ = std::make_unique<RetryingObjectStore>(
-        std::make_unique<ForwardingStore>(faults_.get()), policy, &clock_,
+        std::make_unique<ForwardingObjectStore>(faults_.get()), policy, &clock_,
         [this](const Status&, int attempt, int64_t delay) { delays_.push_back(delay); });
   }
   ManualClock clock_;
@@ -106,13 +83,13 @@ TEST_F(RetryingTest, AListThatFailsMidwayDeliversEachKeyOnce) {
   Make({});
   // The first listing fails after two keys, as a connection reset would.
   int listings = 0;
-  class FlakyList : public ForwardingStore {
+  class FlakyList : public ForwardingObjectStore {
    public:
-    FlakyList(ObjectStore* s, int* n) : ForwardingStore(s), n_(n) {}
+    FlakyList(ObjectStore* s, int* n) : ForwardingObjectStore(s), n_(n) {}
     Status List(std::string_view p, const std::function<Status(const ObjectInfo&)>& fn) override {
       int seen = 0;
       bool first = (*n_)++ == 0;
-      return ForwardingStore::List(p, [&](const ObjectInfo& info) -> Status {
+      return ForwardingObjectStore::List(p, [&](const ObjectInfo& info) -> Status {
         if (first && seen++ == 2) return Status::Unavailable("connection reset");
         return fn(info);
       });

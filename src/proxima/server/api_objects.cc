@@ -108,7 +108,8 @@ Status StorePending(Hub& hub, const Principal& who, const std::string& key, std:
   }
   if (!stored.status().IsNotFound()) return stored.status();
   // The row first: bytes without one would pass for verified after a crash.
-  UnverifiedRecord row{IncomingKey(key), key, who.user, "", hub.clock->NowUnixNanos()};
+  UnverifiedRecord row{IncomingKey(*IdFromKey(ObjectKind::kPack, key)), key, who.user, "",
+                       hub.clock->NowUnixNanos()};
   PROXIMA_RETURN_IF_ERROR(hub.catalog->AddUnverified(row));
   Status put = hub.store->PutIfAbsent(row.key, bytes);
   if (!put.ok()) {

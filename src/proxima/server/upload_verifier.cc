@@ -59,10 +59,9 @@ class IdlePriority {
 
 }  // namespace
 
-std::string IncomingKey(std::string_view pack_key) {
-  std::optional<ObjectId> id = IdFromKey(ObjectKind::kPack, pack_key);
+std::string IncomingKey(const ObjectId& pack) {
   // 128 random bits: no two uploads, of any hub or run, share a key.
-  return (id ? IncomingPackPrefix(*id) : std::string(kIncomingPrefix) + "unknown.") + RandomHex(16);
+  return IncomingPackPrefix(pack) + RandomHex(16);
 }
 
 UploadVerifier::UploadVerifier(Catalog* catalog, ObjectStore* store, Clock* clock,

@@ -32,15 +32,16 @@
 #include <thread>
 
 #include "proxima/base/aligned_buffer.h"
+#include "proxima/model/keys.h"
 #include "proxima/ports/catalog.h"
 #include "proxima/ports/clock.h"
 #include "proxima/ports/object_store.h"
 
 namespace proxima {
 
-// Where one upload of the pack `pack_key` waits for its verification:
+// Where one upload of `pack` waits for its verification:
 // IncomingPackPrefix (model/keys.h) and a suffix of its own.
-std::string IncomingKey(std::string_view pack_key);
+std::string IncomingKey(const ObjectId& pack);
 
 class UploadVerifier {
  public:
