@@ -20,6 +20,7 @@
 #include "proxima/base/coding.h"
 #include "proxima/model/keys.h"
 #include "proxima/model/pack.h"
+#include "proxima/server/api.h"
 #include "proxima/server/hub_server.h"
 #include "proxima/server/upload_verifier.h"
 #include "test_util.h"
@@ -897,6 +898,16 @@ TEST_F(HubApiTest, PagingThroughAKindOfObjectsSeesEachKeyOnceInOrder) {
   EXPECT_EQ(seen, keys);
 }
 
+TEST(HubJsonTest, StringsAppendedAsTextMatchADumpedJson) {
+  for (std::string s :
+       {std::string("ds-01.v2"), std::string("quote\" back\\ nl\n"), std::string("ctl\x01 del\x7f"),
+        std::string("caf\xc3\xa9"), std::string("bad \xff utf-8"), std::string()}) {
+    std::string out = "[";
+    api::AppendJsonString(&out, s);
+    EXPECT_EQ(out, "[" + api::DumpJson(json(s))) << s;
+  }
+}
+
 TEST_F(HubApiTest, EveryListIsPaged) {
   std::string commit_id = commit_key_.substr(commit_key_.rfind('/') + 1);
   ASSERT_EQ(Call(tokens_["owner"], "POST", "/api/v1/datasets", R"({"name":"extra"})").first, 201);
@@ -923,6 +934,8 @@ TEST_F(HubApiTest, EveryListIsPaged) {
       auto [s, body] = Call(admin_, "GET", path + sep + "limit=2&after=" + after);
       ASSERT_EQ(s, 200) << body;
       json page = json::parse(body);
+      // Lists written as text read exactly as a dumped Json would.
+      EXPECT_EQ(body, page.dump() + "\n");
       ASSERT_LE(page["items"].size(), 2u);
       for (const json& item : page["items"]) seen.push_back(item.dump());
       ++pages;

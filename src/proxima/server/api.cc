@@ -1,5 +1,7 @@
 #include "proxima/server/api.h"
 
+#include <algorithm>
+
 namespace proxima::api {
 
 std::string& CurrentRoute() {
@@ -52,6 +54,18 @@ int HttpStatusFor(StatusCode code) {
 
 std::string DumpJson(const Json& body) {
   return body.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  bool plain = std::all_of(s.begin(), s.end(),
+                           [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (!plain) {
+    *out += DumpJson(Json(std::string(s)));
+    return;
+  }
+  out->push_back('"');
+  out->append(s);
+  out->push_back('"');
 }
 
 void SendJson(httplib::Response& res, int http_status, const Json& body) {

@@ -13,11 +13,23 @@ Json IdJson(const std::optional<ObjectId>& id) { return id ? Json(id->Hex()) : J
 Status ListDatasets(Hub& hub, const httplib::Request& req, httplib::Response& res,
                     const Principal& who) {
   PROXIMA_ASSIGN_OR_RETURN(PageRequest page, ParsePage(req.params, hub.options->max_page_size));
-  Json items = Json::array();
+  // Written as text, keys in the order a Json object dumps them: this is
+  // the hub's busiest listing, and building a Json of a page cost most of
+  // its time.
+  std::string body = "{\"items\":[";
+  body.reserve(64 + 96 * std::min<size_t>(page.limit, 1000));
+  size_t count = 0;
   std::string last;
   bool more = false;
   auto add = [&](const std::string& name, int64_t created, Access access) {
-    items.push_back({{"name", name}, {"created_unix_ns", created}, {"access", AccessName(access)}});
+    if (count++ != 0) body += ',';
+    body += "{\"access\":";
+    AppendJsonString(&body, AccessName(access));
+    body += ",\"created_unix_ns\":";
+    body += std::to_string(created);
+    body += ",\"name\":";
+    AppendJsonString(&body, name);
+    body += '}';
     last = name;
   };
   if (who.admin) {
@@ -30,7 +42,7 @@ Status ListDatasets(Hub& hub, const httplib::Request& req, httplib::Response& re
     PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> visible, hub.access->VisibleDatasets(who));
     for (const GrantRecord& g : visible) {
       if (g.dataset <= page.after) continue;
-      if (items.size() == page.limit) {
+      if (count == page.limit) {
         more = true;
         break;
       }
@@ -39,7 +51,15 @@ Status ListDatasets(Hub& hub, const httplib::Request& req, httplib::Response& re
       add(g.dataset, d.created_unix_ns, g.access);
     }
   }
-  SendJson(res, 200, PageJson(std::move(items), last, more));
+  body += "],\"next\":";
+  if (more) {
+    AppendJsonString(&body, last);
+  } else {
+    body += "null";
+  }
+  body += "}\n";
+  res.status = 200;
+  res.set_content(std::move(body), "application/json");
   return Status::Ok();
 }
 
