@@ -7,7 +7,9 @@
 namespace proxima {
 
 HubClient::HubClient(HubConfig config)
-    : config_(std::move(config)), http_(HttpClient::Options{10'000, 1024, 60, config_.ca_bundle}) {
+    : config_(std::move(config)),
+      http_(HttpClient::Options{10'000, 1024, 60, config_.ca_bundle,
+                                /*direct_large_bodies=*/true}) {
   while (!config_.url.empty() && config_.url.back() == '/') config_.url.pop_back();
 }
 
