@@ -684,6 +684,17 @@ TEST_F(HubVerifyBehindTest, APackIsUsableAtOnceAndTrustedOnlyOnceVerified) {
                "&length=" + std::to_string(good.blobs[1].stored_length));
   EXPECT_EQ(rs, 200);
   EXPECT_EQ(range, "blob two");
+  // A range past the end is cut at the end; one beyond it is empty.
+  const std::string at_end = "/api/v1/objects/" + good.key +
+                             "?offset=" + std::to_string(good.bytes.size() - 5) + "&length=4096";
+  auto [es, tail] = Call(tokens_["reader"], "GET", at_end);
+  EXPECT_EQ(es, 200);
+  EXPECT_EQ(tail, good.bytes.substr(good.bytes.size() - 5));
+  auto [bs, beyond] =
+      Call(tokens_["reader"], "GET",
+           "/api/v1/objects/" + good.key + "?offset=" + std::to_string(good.bytes.size() + 10));
+  EXPECT_EQ(bs, 200);
+  EXPECT_EQ(beyond, "");
   // Others see both indexes as pending; their uploader does not.
   auto theirs = Indexes("reader");
   EXPECT_TRUE(theirs[good_index_key]);

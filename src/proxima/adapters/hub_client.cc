@@ -14,11 +14,12 @@ HubClient::HubClient(HubConfig config)
 }
 
 Result<HttpResponse> HubClient::Send(std::string_view method, const std::string& path,
-                                     std::string_view body, HttpHeaders headers) {
+                                     std::string_view body, HttpHeaders headers,
+                                     size_t expected_body_size) {
   headers.emplace_back("Authorization", "Bearer " + config_.token);
   if (!body.empty() && method != "PUT") headers.emplace_back("Content-Type", "application/json");
   if (method == "PUT" || method == "POST") headers.emplace_back("Expect", "");
-  HttpRequest request{method, config_.url + path, std::move(headers), body, 0};
+  HttpRequest request{method, config_.url + path, std::move(headers), body, expected_body_size};
   Result<HttpResponse> response = http_.Send(request);
   if (!response.ok()) {
     return Status(response.status().code(),
@@ -30,8 +31,10 @@ Result<HttpResponse> HubClient::Send(std::string_view method, const std::string&
 }
 
 Result<std::string> HubClient::Call(std::string_view method, const std::string& path,
-                                    std::string_view body, HttpHeaders headers) {
-  PROXIMA_ASSIGN_OR_RETURN(HttpResponse response, Send(method, path, body, std::move(headers)));
+                                    std::string_view body, HttpHeaders headers,
+                                    size_t expected_body_size) {
+  PROXIMA_ASSIGN_OR_RETURN(HttpResponse response,
+                           Send(method, path, body, std::move(headers), expected_body_size));
   if (response.status < 200 || response.status >= 300) return HubError(response, config_.url);
   return std::move(response.body);
 }

@@ -23,11 +23,15 @@ class HubClient {
  public:
   explicit HubClient(HubConfig config);
 
+  // `expected_body_size`: the response body's size where the caller knows
+  // it (a ranged read), so that it is received into one allocation.
   Result<HttpResponse> Send(std::string_view method, const std::string& path,
-                            std::string_view body = {}, HttpHeaders headers = {});
+                            std::string_view body = {}, HttpHeaders headers = {},
+                            size_t expected_body_size = 0);
   // Send, then the body of a 2xx response or the error as a Status.
   Result<std::string> Call(std::string_view method, const std::string& path,
-                           std::string_view body = {}, HttpHeaders headers = {});
+                           std::string_view body = {}, HttpHeaders headers = {},
+                           size_t expected_body_size = 0);
 
   const std::string& url() const { return config_.url; }
 

@@ -147,8 +147,10 @@ class HubObjectStore : public ObjectStore {
     std::string range =
         "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1);
     return Download(key, range, [&] {
-      return hub_->Call("GET", Path(key) + "?offset=" + std::to_string(offset) +
-                                   "&length=" + std::to_string(length));
+      return hub_->Call(
+          "GET",
+          Path(key) + "?offset=" + std::to_string(offset) + "&length=" + std::to_string(length), {},
+          {}, static_cast<size_t>(std::min<uint64_t>(length, 64 << 20)));
     });
   }
 

@@ -77,18 +77,52 @@ Status GetObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
     res.set_header("X-Object-Size", std::to_string(size));
     return Status::Ok();
   }
-  std::string bytes;
-  if (req.has_param("offset") || req.has_param("length")) {
-    PROXIMA_ASSIGN_OR_RETURN(uint64_t offset, NumberParam(req, "offset", 0));
-    PROXIMA_ASSIGN_OR_RETURN(uint64_t length, NumberParam(req, "length", UINT64_MAX));
-    length = std::min<uint64_t>(length, hub.options->max_object_bytes);
-    PROXIMA_ASSIGN_OR_RETURN(bytes, hub.reads->GetRange(key, offset, length));
-  } else {
-    PROXIMA_ASSIGN_OR_RETURN(bytes, hub.reads->Get(key));
+  const bool ranged = req.has_param("offset") || req.has_param("length");
+  if (!IdFromKey(ObjectKind::kPack, key)) {
+    // Trees, indexes, commits: small, and read often (the page cache serves them).
+    std::string bytes;
+    if (ranged) {
+      PROXIMA_ASSIGN_OR_RETURN(uint64_t offset, NumberParam(req, "offset", 0));
+      PROXIMA_ASSIGN_OR_RETURN(uint64_t length, NumberParam(req, "length", UINT64_MAX));
+      length = std::min<uint64_t>(length, hub.options->max_object_bytes);
+      PROXIMA_ASSIGN_OR_RETURN(bytes, hub.reads->GetRange(key, offset, length));
+    } else {
+      PROXIMA_ASSIGN_OR_RETURN(bytes, hub.reads->Get(key));
+    }
+    hub.metrics->AddObjectBytes(bytes.size(), 0);
+    res.status = 200;
+    res.set_content(bytes, "application/octet-stream");
+    return Status::Ok();
   }
+  // Pack content (a clone moves every byte of a dataset through here) is
+  // read as the embedded mode reads it, past the page cache into aligned
+  // memory that is not zero-filled, and the response is written from that
+  // memory, not from a copy.
+  uint64_t offset = 0;
+  uint64_t length = UINT64_MAX;
+  if (ranged) {
+    PROXIMA_ASSIGN_OR_RETURN(offset, NumberParam(req, "offset", 0));
+    PROXIMA_ASSIGN_OR_RETURN(length, NumberParam(req, "length", UINT64_MAX));
+    length = std::min<uint64_t>(length, hub.options->max_object_bytes);
+  }
+  // The buffer is sized for what the object holds, not for what was asked.
+  PROXIMA_ASSIGN_OR_RETURN(uint64_t size, hub.reads->Size(key));
+  offset = std::min(offset, size);
+  length = std::min(length, size - offset);
+  auto buffer = std::make_shared<AlignedBuffer>();
+  PROXIMA_ASSIGN_OR_RETURN(std::string_view bytes,
+                           hub.reads->GetRangeInto(key, offset, length, buffer.get()));
   hub.metrics->AddObjectBytes(bytes.size(), 0);
   res.status = 200;
-  res.set_content(std::move(bytes), "application/octet-stream");
+  if (bytes.empty()) {
+    // A provider of no bytes would read to cpp-httplib as one of unknown length.
+    res.set_content("", "application/octet-stream");
+    return Status::Ok();
+  }
+  res.set_content_provider(bytes.size(), "application/octet-stream",
+                           [buffer, bytes](size_t at, size_t n, httplib::DataSink& sink) {
+                             return sink.write(bytes.data() + at, std::min(n, bytes.size() - at));
+                           });
   return Status::Ok();
 }
 

@@ -182,7 +182,7 @@ void HubServer::Impl::Configure() {
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
     metrics.Record(api::CurrentRoute(), req.method, res.status, seconds, req.body.size(),
-                   res.body.size());
+                   res.body.empty() ? res.content_length_ : res.body.size());
     if (!options.log) return;
     char line[512];
     std::snprintf(line, sizeof(line), "%s %s %s %s %d %.1fms user=%s", UtcNow().c_str(),
