@@ -214,30 +214,44 @@ Status Walk(const std::string& dir, const std::string& rel, std::string_view pre
     if (errno == ENOENT || errno == ENOTDIR) return Status::Ok();
     return ErrnoStatus(errno, "cannot list '" + dir + "'");
   }
-  std::vector<std::pair<std::string, bool>> entries;
+  // Files are stat'ed relative to the open directory (no walk of the whole
+  // path for each: a hub lists commits on every `data log`). Callbacks run
+  // after the directory is closed, so a deep walk holds one open at a time.
+  struct Entry {
+    std::string name;
+    bool is_dir = false;
+    uint64_t size = 0;
+  };
+  std::vector<Entry> entries;
   while (struct dirent* e = ::readdir(d)) {
     std::string_view name = e->d_name;
     if (name == "." || name == ".." || name.substr(0, 5) == ".tmp-") continue;
-    bool is_dir = e->d_type == DT_DIR;
-    if (e->d_type == DT_UNKNOWN) {
-      struct stat st;
-      is_dir = ::fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    Entry entry{std::string(name), e->d_type == DT_DIR, 0};
+    if (e->d_type != DT_DIR) {
+      std::string key = rel.empty() ? entry.name : rel + "/" + entry.name;
+      // Only files the prefix selects are stat'ed (a file of a type the
+      // walk does not know yet, too: it may be a directory).
+      if (e->d_type == DT_UNKNOWN || key.compare(0, prefix.size(), prefix) == 0) {
+        struct stat st;
+        if (::fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // removed
+        entry.is_dir = S_ISDIR(st.st_mode);
+        entry.size = static_cast<uint64_t>(st.st_size);
+      } else {
+        continue;
+      }
     }
-    entries.emplace_back(std::string(name), is_dir);
+    entries.push_back(std::move(entry));
   }
   ::closedir(d);
-  for (const auto& [name, is_dir] : entries) {
-    std::string key = rel.empty() ? name : rel + "/" + name;
-    std::string path = dir + "/" + name;
-    if (is_dir) {
+  for (const Entry& e : entries) {
+    std::string key = rel.empty() ? e.name : rel + "/" + e.name;
+    if (e.is_dir) {
       std::string as_prefix = key + "/";
       size_t n = std::min(as_prefix.size(), prefix.size());
       if (as_prefix.compare(0, n, prefix, 0, n) != 0) continue;
-      PROXIMA_RETURN_IF_ERROR(Walk(path, key, prefix, fn));
+      PROXIMA_RETURN_IF_ERROR(Walk(dir + "/" + e.name, key, prefix, fn));
     } else if (key.compare(0, prefix.size(), prefix) == 0) {
-      struct stat st;
-      if (::stat(path.c_str(), &st) != 0) continue;  // removed meanwhile
-      PROXIMA_RETURN_IF_ERROR(fn(ObjectInfo{key, static_cast<uint64_t>(st.st_size)}));
+      PROXIMA_RETURN_IF_ERROR(fn(ObjectInfo{key, e.size}));
     }
   }
   return Status::Ok();
