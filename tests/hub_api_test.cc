@@ -695,6 +695,16 @@ TEST_F(HubVerifyBehindTest, APackIsUsableAtOnceAndTrustedOnlyOnceVerified) {
            "/api/v1/objects/" + good.key + "?offset=" + std::to_string(good.bytes.size() + 10));
   EXPECT_EQ(bs, 200);
   EXPECT_EQ(beyond, "");
+  // A Range header goes to the library, which answers within the object.
+  for (const std::string& range :
+       {std::string("bytes=2-5"), "bytes=" + std::to_string(good.bytes.size() + 100) + "-"}) {
+    auto [hs, part] =
+        Call(tokens_["reader"], "GET", "/api/v1/objects/" + good.key, {}, {{"Range", range}});
+    // Never bytes from outside it: the range, the whole object, or nothing.
+    EXPECT_TRUE(hs == 200 || hs == 206 || hs == 416) << range << ": " << hs;
+    EXPECT_TRUE(part == good.bytes.substr(2, 4) || part == good.bytes || part.empty())
+        << range << ": " << part.size() << " bytes";
+  }
   // Others see both indexes as pending; their uploader does not.
   auto theirs = Indexes("reader");
   EXPECT_TRUE(theirs[good_index_key]);

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 #include <httplib.h>
+#include <pthread.h>
+#include <signal.h>
 #include <strings.h>
 
 #include <algorithm>
@@ -126,12 +128,31 @@ Result<HttpResponse> HttpClient::SendDirect(const HttpRequest& request) {
   auto provide = [body](size_t offset, size_t length, httplib::DataSink& sink) {
     return sink.write(body.data() + offset, length);
   };
+  // cpp-httplib sends without MSG_NOSIGNAL: a server that closed the
+  // connection must not kill the process. SIGPIPE is blocked in this thread
+  // for the call, and one it raised is taken back before unblocking.
+  sigset_t pipe_set, old_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
   httplib::Result r = request.method == "PUT"
                           ? conn->client.Put(target, headers, body.size(), provide, content_type)
                           : conn->client.Post(target, headers, body.size(), provide, content_type);
+  sigset_t pending;
+  if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1 &&
+      sigismember(&old_set, SIGPIPE) == 0) {
+    timespec zero{0, 0};
+    sigtimedwait(&pipe_set, nullptr, &zero);
+  }
+  pthread_sigmask(SIG_SETMASK, &old_set, nullptr);
   if (!r) {
-    return Status::Unavailable(std::string(request.method) + " " + authority + ": " +
-                               httplib::to_string(r.error()));
+    // Only a request that may not have reached the server is sent again
+    // (through curl): once it was sent, a POST must not go twice.
+    bool unsent = r.error() == httplib::Error::Connection || r.error() == httplib::Error::Write;
+    return Status(
+        unsent ? StatusCode::kFailedPrecondition : StatusCode::kUnavailable,
+        std::string(request.method) + " " + authority + ": " + httplib::to_string(r.error()),
+        /*retryable=*/!unsent);
   }
   direct_sent_.fetch_add(1, std::memory_order_relaxed);
   HttpResponse response;
@@ -143,7 +164,9 @@ Result<HttpResponse> HttpClient::SendDirect(const HttpRequest& request) {
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     response.headers.emplace_back(std::move(name), v);
   }
-  if (r->get_header_value("Connection") != "close") {
+  // Only a clean success leaves the connection reusable: after an early
+  // answer (401, 413) the server may still be reading the rest as requests.
+  if (r->status >= 200 && r->status < 300 && r->get_header_value("Connection") != "close") {
     std::lock_guard lock(mu_);
     idle_direct_.push_back(std::move(conn));
   }
@@ -172,10 +195,10 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
       (request.method == "PUT" || request.method == "POST") &&
       request.url.rfind("http://", 0) == 0) {
     // A server that answers before it has read the body (413, closing) makes
-    // the write fail here; curl below reads such an answer, so a failure goes
-    // through it once more.
+    // the write fail here; curl below reads such an answer, so a request that
+    // failed while it was being sent goes through curl once more.
     Result<HttpResponse> direct = SendDirect(request);
-    if (direct.ok()) return direct;
+    if (direct.ok() || direct.status().code() != StatusCode::kFailedPrecondition) return direct;
   }
   CURL* curl = static_cast<CURL*>(Acquire());
   if (curl == nullptr) return Status::Internal("cannot create an HTTP handle (out of memory?)");

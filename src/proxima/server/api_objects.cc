@@ -78,7 +78,8 @@ Status GetObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
     return Status::Ok();
   }
   const bool ranged = req.has_param("offset") || req.has_param("length");
-  if (!IdFromKey(ObjectKind::kPack, key)) {
+  // A Range header is cpp-httplib's to apply, to a body it holds.
+  if (!IdFromKey(ObjectKind::kPack, key) || req.has_header("Range")) {
     // Trees, indexes, commits: small, and read often (the page cache serves them).
     std::string bytes;
     if (ranged) {
@@ -121,6 +122,7 @@ Status GetObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
   }
   res.set_content_provider(bytes.size(), "application/octet-stream",
                            [buffer, bytes](size_t at, size_t n, httplib::DataSink& sink) {
+                             if (at >= bytes.size()) return false;
                              return sink.write(bytes.data() + at, std::min(n, bytes.size() - at));
                            });
   return Status::Ok();
@@ -261,6 +263,19 @@ Status PutObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
   return Status::Ok();
 }
 
+// One item of a batch: verified as its own PUT would be, then stored.
+Status StoreBatchItem(Hub& hub, const Principal& who, const ObjectBatchItem& item, bool blobs,
+                      std::atomic<uint64_t>* bytes) {
+  std::string key(item.key);
+  PROXIMA_RETURN_IF_ERROR(VerifyUpload(*hub.reads, key, item.bytes, blobs));
+  if (IdFromKey(ObjectKind::kIndex, key)) {
+    PROXIMA_RETURN_IF_ERROR(NotePendingIndex(hub, who, key, item.bytes));
+  }
+  PROXIMA_RETURN_IF_ERROR(hub.store->Put(key, item.bytes));
+  bytes->fetch_add(item.bytes.size(), std::memory_order_relaxed);
+  return Status::Ok();
+}
+
 // Many small objects in one request (trees: a sync of 100,000 files in
 // 1,000 folders writes 1,000 of them). Each is verified as its own PUT.
 Status PutObjectBatch(Hub& hub, const httplib::Request& req, httplib::Response& res,
@@ -282,15 +297,11 @@ Status PutObjectBatch(Hub& hub, const httplib::Request& req, httplib::Response& 
   constexpr int kBatchThreads = 4;
   std::atomic<uint64_t> bytes{0};
   Status s = ParallelFor(items.size(), kBatchThreads, [&](size_t i) -> Status {
-    const ObjectBatchItem& item = items[i];
-    std::string key(item.key);
-    PROXIMA_RETURN_IF_ERROR(VerifyUpload(*hub.reads, key, item.bytes, blobs));
-    if (IdFromKey(ObjectKind::kIndex, key)) {
-      PROXIMA_RETURN_IF_ERROR(NotePendingIndex(hub, who, key, item.bytes));
+    try {
+      return StoreBatchItem(hub, who, items[i], blobs, &bytes);
+    } catch (const std::exception& e) {  // a worker thread must not terminate the hub
+      return Status::Internal(std::string("object batch: ") + e.what());
     }
-    PROXIMA_RETURN_IF_ERROR(hub.store->Put(key, item.bytes));
-    bytes.fetch_add(item.bytes.size(), std::memory_order_relaxed);
-    return Status::Ok();
   });
   if (!s.ok()) return s.WithContext("object batch");
   hub.metrics->AddObjectBytes(0, bytes.load());
@@ -455,7 +466,8 @@ Status ObjectUrls(Hub& hub, const httplib::Request& req, httplib::Response& res,
   Json present = Json::array();
   for (const std::string& key : body.keys) {
     if (put) {
-      if (!IdFromKey(ObjectKind::kPack, key)) {
+      // A Range header is cpp-httplib's to apply, to a body it holds.
+      if (!IdFromKey(ObjectKind::kPack, key) || req.has_header("Range")) {
         return Status::InvalidArgument("only packs are uploaded directly; PUT '" + key +
                                        "' through the hub, which verifies it");
       }
