@@ -77,10 +77,9 @@ HttpClient::~HttpClient() {
 
 Result<HttpResponse> HttpClient::SendDirect(const HttpRequest& request) {
   // http://host[:port]/path?query, already encoded.
-  std::string_view rest = std::string_view(request.url).substr(7);
-  size_t slash = rest.find('/');
-  std::string authority(rest.substr(0, slash));
-  std::string target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
+  std::string authority = HostOf(request.url);
+  size_t slash = request.url.find('/', 7);
+  std::string target = slash == std::string::npos ? "/" : request.url.substr(slash);
   std::string host = authority;
   int port = 80;
   size_t colon = authority.rfind(':');

@@ -227,18 +227,15 @@ Status Walk(const std::string& dir, const std::string& rel, std::string_view pre
     std::string_view name = e->d_name;
     if (name == "." || name == ".." || name.substr(0, 5) == ".tmp-") continue;
     Entry entry{std::string(name), e->d_type == DT_DIR, 0};
-    if (e->d_type != DT_DIR) {
+    if (!entry.is_dir) {
+      // Only files the prefix selects are stat'ed, and entries of a type
+      // the walk does not know yet (they may be directories).
       std::string key = rel.empty() ? entry.name : rel + "/" + entry.name;
-      // Only files the prefix selects are stat'ed (a file of a type the
-      // walk does not know yet, too: it may be a directory).
-      if (e->d_type == DT_UNKNOWN || key.compare(0, prefix.size(), prefix) == 0) {
-        struct stat st;
-        if (::fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // removed
-        entry.is_dir = S_ISDIR(st.st_mode);
-        entry.size = static_cast<uint64_t>(st.st_size);
-      } else {
-        continue;
-      }
+      if (e->d_type != DT_UNKNOWN && key.compare(0, prefix.size(), prefix) != 0) continue;
+      struct stat st;
+      if (::fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // removed
+      entry.is_dir = S_ISDIR(st.st_mode);
+      entry.size = static_cast<uint64_t>(st.st_size);
     }
     entries.push_back(std::move(entry));
   }

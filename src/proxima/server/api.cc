@@ -68,6 +68,27 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
+TextPage::TextPage(size_t expected_items) {
+  body_.reserve(64 + 112 * std::min<size_t>(expected_items, 1000));
+}
+
+std::string& TextPage::NextItem() {
+  if (count_++ != 0) body_ += ',';
+  return body_;
+}
+
+void TextPage::Send(httplib::Response& res, const std::optional<std::string>& next) {
+  body_ += "],\"next\":";
+  if (next) {
+    AppendJsonString(&body_, *next);
+  } else {
+    body_ += "null";
+  }
+  body_ += "}\n";
+  res.status = 200;
+  res.set_content(body_, "application/json");
+}
+
 void SendJson(httplib::Response& res, int http_status, const Json& body) {
   res.status = http_status;
   res.set_content(DumpJson(body) + "\n", "application/json");

@@ -16,20 +16,18 @@ Status ListDatasets(Hub& hub, const httplib::Request& req, httplib::Response& re
   // Written as text, keys in the order a Json object dumps them: this is
   // the hub's busiest listing, and building a Json of a page cost most of
   // its time.
-  std::string body = "{\"items\":[";
-  body.reserve(64 + 96 * std::min<size_t>(page.limit, 1000));
-  size_t count = 0;
+  TextPage out(page.limit);
   std::string last;
   bool more = false;
   auto add = [&](const std::string& name, int64_t created, Access access) {
-    if (count++ != 0) body += ',';
-    body += "{\"access\":";
-    AppendJsonString(&body, AccessName(access));
-    body += ",\"created_unix_ns\":";
-    body += std::to_string(created);
-    body += ",\"name\":";
-    AppendJsonString(&body, name);
-    body += '}';
+    std::string& item = out.NextItem();
+    item += "{\"access\":";
+    AppendJsonString(&item, AccessName(access));
+    item += ",\"created_unix_ns\":";
+    item += std::to_string(created);
+    item += ",\"name\":";
+    AppendJsonString(&item, name);
+    item += '}';
     last = name;
   };
   if (who.admin) {
@@ -42,7 +40,7 @@ Status ListDatasets(Hub& hub, const httplib::Request& req, httplib::Response& re
     PROXIMA_ASSIGN_OR_RETURN(std::vector<GrantRecord> visible, hub.access->VisibleDatasets(who));
     for (const GrantRecord& g : visible) {
       if (g.dataset <= page.after) continue;
-      if (count == page.limit) {
+      if (out.count() == page.limit) {
         more = true;
         break;
       }
@@ -51,15 +49,7 @@ Status ListDatasets(Hub& hub, const httplib::Request& req, httplib::Response& re
       add(g.dataset, d.created_unix_ns, g.access);
     }
   }
-  body += "],\"next\":";
-  if (more) {
-    AppendJsonString(&body, last);
-  } else {
-    body += "null";
-  }
-  body += "}\n";
-  res.status = 200;
-  res.set_content(std::move(body), "application/json");
+  out.Send(res, more ? std::optional<std::string>(last) : std::nullopt);
   return Status::Ok();
 }
 

@@ -78,14 +78,18 @@ Status GetObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
     return Status::Ok();
   }
   const bool ranged = req.has_param("offset") || req.has_param("length");
-  // A Range header is cpp-httplib's to apply, to a body it holds.
+  uint64_t offset = 0;
+  uint64_t length = UINT64_MAX;
+  if (ranged) {
+    PROXIMA_ASSIGN_OR_RETURN(offset, NumberParam(req, "offset", 0));
+    PROXIMA_ASSIGN_OR_RETURN(length, NumberParam(req, "length", UINT64_MAX));
+    length = std::min<uint64_t>(length, hub.options->max_object_bytes);
+  }
+  // Trees, indexes, commits: small, and read often (the page cache serves
+  // them). A Range header is cpp-httplib's to apply, to a body it holds.
   if (!IdFromKey(ObjectKind::kPack, key) || req.has_header("Range")) {
-    // Trees, indexes, commits: small, and read often (the page cache serves them).
     std::string bytes;
     if (ranged) {
-      PROXIMA_ASSIGN_OR_RETURN(uint64_t offset, NumberParam(req, "offset", 0));
-      PROXIMA_ASSIGN_OR_RETURN(uint64_t length, NumberParam(req, "length", UINT64_MAX));
-      length = std::min<uint64_t>(length, hub.options->max_object_bytes);
       PROXIMA_ASSIGN_OR_RETURN(bytes, hub.reads->GetRange(key, offset, length));
     } else {
       PROXIMA_ASSIGN_OR_RETURN(bytes, hub.reads->Get(key));
@@ -99,13 +103,6 @@ Status GetObject(Hub& hub, const httplib::Request& req, httplib::Response& res,
   // read as the embedded mode reads it, past the page cache into aligned
   // memory that is not zero-filled, and the response is written from that
   // memory, not from a copy.
-  uint64_t offset = 0;
-  uint64_t length = UINT64_MAX;
-  if (ranged) {
-    PROXIMA_ASSIGN_OR_RETURN(offset, NumberParam(req, "offset", 0));
-    PROXIMA_ASSIGN_OR_RETURN(length, NumberParam(req, "length", UINT64_MAX));
-    length = std::min<uint64_t>(length, hub.options->max_object_bytes);
-  }
   // The buffer is sized for what the object holds, not for what was asked.
   PROXIMA_ASSIGN_OR_RETURN(uint64_t size, hub.reads->Size(key));
   offset = std::min(offset, size);
@@ -419,32 +416,21 @@ Status ListObjects(Hub& hub, const httplib::Request& req, httplib::Response& res
   // listing the store.
   std::sort(found.begin(), found.end(),
             [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
-  std::string body = "{\"items\":[";
-  body.reserve(64 + 112 * std::min<size_t>({found.size(), page.limit, 1000}));
-  size_t count = 0;
-  bool more = false;
+  TextPage out(std::min(found.size(), page.limit));
   for (const ObjectInfo& o : found) {
-    if (count == page.limit) {
-      more = true;
-      break;
+    if (out.count() == page.limit) {
+      out.Send(res, found[out.count() - 1].key);
+      return Status::Ok();
     }
-    if (count++ != 0) body += ',';
-    body += "{\"key\":";
-    AppendJsonString(&body, o.key);
-    if (pending.count(o.key) != 0) body += ",\"pending\":true";
-    body += ",\"size\":";
-    body += std::to_string(o.size);
-    body += '}';
+    std::string& item = out.NextItem();
+    item += "{\"key\":";
+    AppendJsonString(&item, o.key);
+    if (pending.count(o.key) != 0) item += ",\"pending\":true";
+    item += ",\"size\":";
+    item += std::to_string(o.size);
+    item += '}';
   }
-  body += "],\"next\":";
-  if (more) {
-    AppendJsonString(&body, found[count - 1].key);
-  } else {
-    body += "null";
-  }
-  body += "}\n";
-  res.status = 200;
-  res.set_content(body, "application/json");
+  out.Send(res, std::nullopt);
   return Status::Ok();
 }
 
@@ -466,8 +452,7 @@ Status ObjectUrls(Hub& hub, const httplib::Request& req, httplib::Response& res,
   Json present = Json::array();
   for (const std::string& key : body.keys) {
     if (put) {
-      // A Range header is cpp-httplib's to apply, to a body it holds.
-      if (!IdFromKey(ObjectKind::kPack, key) || req.has_header("Range")) {
+      if (!IdFromKey(ObjectKind::kPack, key)) {
         return Status::InvalidArgument("only packs are uploaded directly; PUT '" + key +
                                        "' through the hub, which verifies it");
       }
